@@ -1,0 +1,1 @@
+"""Pure models and rules: datasets, principals, governance, queries. No I/O."""

@@ -1,0 +1,119 @@
+"""Every setting of a deployment, read once from the environment (prefix ``REPORTGEN_``).
+
+The defaults run the whole product on one machine with nothing to set up: a SQLite file for
+metadata, a DuckDB file for the warehouse and a local folder for artifacts. Production points the
+same settings at PostgreSQL, Snowflake and S3.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+from urllib.parse import urlsplit
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from reportgen.errors import ConfigurationError
+
+ENV_PREFIX = "REPORTGEN_"
+
+
+class Settings(BaseSettings):
+    """The deployment's configuration. Each field is documented in the README."""
+
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX, env_file=".env", extra="ignore", frozen=True
+    )
+
+    data_dir: Path = Field(
+        default=Path("var"),
+        description="Folder for the embedded defaults: metadata DB, demo warehouse, artifacts.",
+    )
+    database_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy URL of the metadata DB. Default: sqlite file in data_dir.",
+    )
+    warehouse_url: str | None = Field(
+        default=None,
+        description="duckdb:///path.duckdb or snowflake://user@account/db/schema?warehouse=W&role=R."
+        " Default: the demo DuckDB file in data_dir.",
+    )
+    warehouse_password: SecretStr | None = Field(
+        default=None, description="Password for the Snowflake warehouse, kept out of the URL."
+    )
+    artifacts_url: str | None = Field(
+        default=None,
+        description="file:///folder or s3://bucket/prefix. Default: data_dir/artifacts.",
+    )
+    catalog_dir: Path = Field(
+        default=Path("catalog"), description="Folder of governed dataset definitions (*.yml)."
+    )
+    cookie_key: SecretStr | None = Field(
+        default=None,
+        description="Key signing sign-in cookies. Default: generated once into data_dir.",
+    )
+    cookie_expiry_days: float = Field(
+        default=1.0, gt=0, le=30, description="Days a sign-in cookie stays valid."
+    )
+    query_row_cap: int = Field(
+        default=100_000, ge=1, description="Most rows one query may return to the app."
+    )
+    query_timeout_s: float = Field(
+        default=30.0, gt=0, description="Seconds a warehouse query may run before it is cancelled."
+    )
+    cache_max_entries: int = Field(
+        default=512, ge=0, description="Query results kept in memory per process (0 disables)."
+    )
+    freshness_ttl_s: float = Field(
+        default=60.0,
+        ge=0,
+        description="Seconds a dataset's freshness reading is reused before it is read again.",
+    )
+    demo_rows: int = Field(
+        default=5_000_000, ge=1_000, description="Order rows in the generated demo warehouse."
+    )
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
+        default="INFO", description="Lowest level written to the log."
+    )
+    log_format: Literal["json", "console"] = Field(
+        default="json", description="json for machines, console for people."
+    )
+
+    @field_validator("database_url", "warehouse_url", "artifacts_url")
+    @classmethod
+    def _has_scheme(cls, value: str | None) -> str | None:
+        if value is not None and not urlsplit(value).scheme:
+            raise ValueError("must be a URL with a scheme, such as sqlite:///var/reportgen.db")
+        return value
+
+    @field_validator("warehouse_url")
+    @classmethod
+    def _known_warehouse(cls, value: str | None) -> str | None:
+        if value is not None and urlsplit(value).scheme not in {"duckdb", "snowflake"}:
+            raise ValueError("must start with duckdb:// or snowflake://")
+        return value
+
+    @property
+    def resolved_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.data_dir / 'reportgen.db'}"
+
+    @property
+    def resolved_warehouse_url(self) -> str:
+        return self.warehouse_url or f"duckdb:///{self.data_dir / 'warehouse.duckdb'}"
+
+    @property
+    def resolved_artifacts_url(self) -> str:
+        return self.artifacts_url or (self.data_dir / "artifacts").resolve().as_uri()
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read the settings, turning a bad value into one message naming each variable at fault."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        lines = []
+        for error in exc.errors():
+            field = str(error["loc"][0]) if error["loc"] else "?"
+            lines.append(f"{ENV_PREFIX}{field.upper()}: {error['msg']}")
+        raise ConfigurationError("invalid settings:\n" + "\n".join(lines)) from None
