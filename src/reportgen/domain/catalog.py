@@ -11,6 +11,7 @@ import hashlib
 import json
 from collections.abc import Iterator
 from enum import StrEnum
+from functools import cached_property
 from typing import Annotated, Self
 
 from pydantic import (
@@ -195,7 +196,7 @@ class Dataset(_Strict):
     allowed_roles: RoleSet = Field(min_length=1)
     tags: tuple[str, ...] = ()
 
-    @property
+    @cached_property
     def version(self) -> str:
         """A short hash of the whole definition: any change to the YAML's meaning changes it."""
         canonical = json.dumps(self.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))

@@ -6,6 +6,7 @@ inside the query, so no door into the product can skip it.
 
 from __future__ import annotations
 
+from collections.abc import Hashable
 from dataclasses import dataclass, field
 
 from reportgen.domain.catalog import Dataset, MaskKind, RowPolicy
@@ -26,6 +27,12 @@ class AccessPlan:
     dataset: str
     row_limits: tuple[RowLimit, ...] = ()
     masks: dict[str, MaskKind] = field(default_factory=dict)
+
+    @property
+    def key(self) -> Hashable:
+        """A hashable identity: equal plans compile to equal SQL."""
+        limits = tuple((limit.policy.name, limit.values) for limit in self.row_limits)
+        return (self.dataset, limits, tuple(sorted(self.masks.items())))
 
     @property
     def sees_no_rows(self) -> bool:

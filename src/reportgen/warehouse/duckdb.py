@@ -24,7 +24,9 @@ class DuckDBWarehouse:
                 "`reportgen seed-demo` or point REPORTGEN_WAREHOUSE_URL at your warehouse"
             )
         self.path = path
-        config = {"threads": threads} if threads else {}
+        config: dict[str, str | bool | int | float | list[str]] = (
+            {"threads": threads} if threads else {}
+        )
         self._connection = duckdb.connect(str(path), read_only=True, config=config)
 
     def fetch(self, query: CompiledQuery, *, timeout_s: float) -> pa.Table:

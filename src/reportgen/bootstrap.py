@@ -1,0 +1,116 @@
+"""Wiring: build the adapters named by the settings and hand them to the services."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+from reportgen.catalog.loader import load_catalog
+from reportgen.domain.catalog import Catalog
+from reportgen.errors import ConfigurationError
+from reportgen.services.audit import AuditService
+from reportgen.services.catalog import CatalogService
+from reportgen.services.ports import Warehouse
+from reportgen.services.queries import QueryService
+from reportgen.services.users import UserService
+from reportgen.settings import Settings
+from reportgen.store import MetadataStore
+
+
+@dataclass(frozen=True)
+class Services:
+    """Everything a door (UI, API, CLI, scheduler) calls. Built once per process."""
+
+    settings: Settings
+    catalog: CatalogService
+    queries: QueryService
+    users: UserService
+    audit: AuditService
+    store: MetadataStore
+    warehouse: Warehouse
+
+    def close(self) -> None:
+        self.warehouse.close()
+        self.store.dispose()
+
+
+def duckdb_path(url: str) -> Path:
+    """The file of a ``duckdb:///path`` URL (relative unless the path starts with //)."""
+    parts = urlsplit(url)
+    return Path(unquote(parts.netloc + parts.path).removeprefix("/"))
+
+
+def build_warehouse(settings: Settings) -> Warehouse:
+    url = settings.resolved_warehouse_url
+    if url.startswith("duckdb:"):
+        from reportgen.warehouse.duckdb import DuckDBWarehouse
+
+        return DuckDBWarehouse(duckdb_path(url))
+    from reportgen.warehouse.snowflake import SnowflakeWarehouse
+
+    password = settings.warehouse_password
+    return SnowflakeWarehouse(url, password.get_secret_value() if password else None)
+
+
+def open_store(settings: Settings, *, upgrade: bool = False) -> MetadataStore:
+    """The metadata store; refuses a database behind its migrations unless told to upgrade."""
+    store = MetadataStore(settings.resolved_database_url)
+    if upgrade:
+        store.upgrade()
+    else:
+        store.check_current()
+    return store
+
+
+def build_services(
+    settings: Settings,
+    *,
+    catalog: Catalog | None = None,
+    warehouse: Warehouse | None = None,
+    upgrade: bool = False,
+) -> Services:
+    catalog = catalog or load_catalog(settings.catalog_dir)
+    store = open_store(settings, upgrade=upgrade)
+    warehouse = warehouse or build_warehouse(settings)
+    audit = AuditService(store.audit)
+    queries = QueryService(
+        catalog,
+        warehouse,
+        store.audit,
+        row_cap=settings.query_row_cap,
+        timeout_s=settings.query_timeout_s,
+        cache_entries=settings.cache_max_entries,
+        freshness_ttl_s=settings.freshness_ttl_s,
+    )
+    return Services(
+        settings=settings,
+        catalog=CatalogService(catalog, queries, store.audit),
+        queries=queries,
+        users=UserService(store.users, store.audit),
+        audit=audit,
+        store=store,
+        warehouse=warehouse,
+    )
+
+
+def cookie_key(settings: Settings) -> str:
+    """The key signing sign-in cookies: the setting, else one generated once into data_dir."""
+    if settings.cookie_key is not None:
+        return settings.cookie_key.get_secret_value()
+    path = settings.data_dir / "cookie.key"
+    if path.is_file():
+        return path.read_text(encoding="utf-8").strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(32)
+    try:
+        # O_EXCL: when two processes start together, one key wins and both read it.
+        with path.open("x", encoding="utf-8") as handle:
+            path.chmod(0o600)
+            handle.write(key)
+    except FileExistsError:
+        return path.read_text(encoding="utf-8").strip()
+    except OSError as exc:
+        raise ConfigurationError(f"cannot write {path}; set REPORTGEN_COOKIE_KEY") from exc
+    return key

@@ -1,0 +1,83 @@
+"""Browsing the governed catalog: which datasets a principal may use, and how fresh they are."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from reportgen.domain.catalog import Catalog, Dataset
+from reportgen.domain.governance import visible_datasets
+from reportgen.domain.principal import Principal
+from reportgen.services.ports import AuditSink
+from reportgen.services.queries import QueryResult, QueryService, freshness_age_hours
+
+
+@dataclass(frozen=True)
+class Freshness:
+    """How recent a dataset's data is, against the promise its owner made."""
+
+    latest: date | datetime | None
+    age_hours: float | None
+    sla_hours: float | None
+
+    @property
+    def within_sla(self) -> bool | None:
+        if self.sla_hours is None or self.age_hours is None:
+            return None
+        return self.age_hours <= self.sla_hours
+
+    def describe(self) -> str:
+        if self.sla_hours is None:
+            return "no freshness promise"
+        if self.latest is None or self.age_hours is None:
+            return "no data yet"
+        state = "within" if self.within_sla else "breaks"
+        return (
+            f"latest {self.latest:%Y-%m-%d %H:%M}, {self.age_hours:,.0f} h old; "
+            f"{state} its {self.sla_hours:g} h SLA"
+        )
+
+
+@dataclass(frozen=True)
+class AccessSummary:
+    """What limits apply to the principal on a dataset, in plain sentences."""
+
+    rows: tuple[str, ...]
+    masked_columns: tuple[str, ...]
+
+
+class CatalogService:
+    def __init__(self, catalog: Catalog, queries: QueryService, audit: AuditSink) -> None:
+        self.catalog = catalog
+        self.queries = queries
+        self.audit = audit
+
+    def datasets(self, principal: Principal, search: str = "") -> list[Dataset]:
+        """Datasets the principal may use, optionally matching `search` in name, title or tags."""
+        needle = search.strip().lower()
+        return [
+            d
+            for d in visible_datasets(list(self.catalog), principal)
+            if not needle
+            or needle in f"{d.name} {d.title} {d.description} {' '.join(d.tags)}".lower()
+        ]
+
+    def dataset(self, principal: Principal, name: str) -> Dataset:
+        return self.queries.dataset(principal, name)
+
+    def access(self, principal: Principal, name: str) -> AccessSummary:
+        dataset = self.queries.dataset(principal, name)
+        plan = self.queries.plan(principal, dataset)
+        return AccessSummary(rows=tuple(plan.row_notes()), masked_columns=tuple(sorted(plan.masks)))
+
+    def freshness(self, principal: Principal, name: str) -> Freshness:
+        dataset = self.queries.dataset(principal, name)
+        latest = self.queries.freshness(dataset)
+        return Freshness(
+            latest=latest,
+            age_hours=freshness_age_hours(latest),
+            sla_hours=dataset.freshness.sla_hours if dataset.freshness else None,
+        )
+
+    def sample(self, principal: Principal, name: str, rows: int = 20) -> QueryResult:
+        return self.queries.sample(principal, name, rows)

@@ -1,0 +1,274 @@
+"""Governed queries: the one way any door reads data from the warehouse.
+
+`QueryService.run` checks the request against the catalog, plans the principal's access
+(denials are audited), compiles parameterised SQL with the policies inside it, serves a cached
+result when the same SQL, values, dataset version and data freshness were seen before, and
+records the query in the audit log.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+
+import pandas as pd
+import pyarrow as pa
+from cachetools import LRUCache, TTLCache
+
+from reportgen.domain.catalog import Catalog, Dataset
+from reportgen.domain.governance import AccessPlan, plan_access
+from reportgen.domain.principal import Principal
+from reportgen.domain.query import QueryRequest, Scalar, check_request
+from reportgen.domain.sql import (
+    CompiledQuery,
+    compile_distinct,
+    compile_freshness,
+    compile_query,
+    compile_sample,
+)
+from reportgen.errors import NotAllowed, NotFound, QueryTooLarge
+from reportgen.services.ports import AuditSink, Warehouse
+
+
+@dataclass(frozen=True)
+class QueryResult:
+    """Rows plus everything lineage needs to trace them back to their query."""
+
+    dataset: str
+    dataset_version: str
+    table: pa.Table
+    query: CompiledQuery
+    freshness: date | datetime | None
+    access: tuple[str, ...]
+    elapsed_ms: float
+    cached: bool = False
+
+    @property
+    def frame(self) -> pd.DataFrame:
+        frame: pd.DataFrame = self.table.to_pandas()
+        return frame
+
+    @property
+    def row_count(self) -> int:
+        return int(self.table.num_rows)
+
+    @property
+    def query_hash(self) -> str:
+        return self.query.fingerprint
+
+
+@dataclass
+class _Cache:
+    """Results by query identity; thread-safe; disabled when `size` is 0."""
+
+    size: int
+    _entries: LRUCache[Hashable, pa.Table] = field(init=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def __post_init__(self) -> None:
+        self._entries = LRUCache(maxsize=max(self.size, 1))
+
+    def get(self, key: Hashable) -> pa.Table | None:
+        if self.size == 0:
+            return None
+        with self._lock:
+            return self._entries.get(key)
+
+    def put(self, key: Hashable, table: pa.Table) -> None:
+        if self.size:
+            with self._lock:
+                self._entries[key] = table
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+
+class QueryService:
+    def __init__(
+        self,
+        catalog: Catalog,
+        warehouse: Warehouse,
+        audit: AuditSink,
+        *,
+        row_cap: int,
+        timeout_s: float,
+        cache_entries: int,
+        freshness_ttl_s: float,
+        today: Callable[[], date] = date.today,
+    ) -> None:
+        self.catalog = catalog
+        self.warehouse = warehouse
+        self.audit = audit
+        self.row_cap = row_cap
+        self.timeout_s = timeout_s
+        self._today = today
+        self._cache = _Cache(cache_entries)
+        self._freshness: TTLCache[str, date | datetime | None] = TTLCache(
+            maxsize=max(len(catalog), 1), ttl=freshness_ttl_s or 1e-9
+        )
+        self._freshness_lock = threading.Lock()
+        self._compiled: LRUCache[Hashable, CompiledQuery] = LRUCache(maxsize=1024)
+        self._compiled_lock = threading.Lock()
+
+    # -- access -----------------------------------------------------------------------------
+
+    def dataset(self, principal: Principal, name: str) -> Dataset:
+        """The dataset `name` if `principal` may use it; the denial is audited."""
+        dataset = self.catalog.get(name)
+        if dataset is None:
+            raise NotFound(
+                f"there is no dataset '{name}'; available: {', '.join(self.catalog.names)}"
+            )
+        self.plan(principal, dataset)
+        return dataset
+
+    def plan(self, principal: Principal, dataset: Dataset) -> AccessPlan:
+        try:
+            return plan_access(dataset, principal)
+        except NotAllowed:
+            self.audit.append(
+                principal.username,
+                "dataset.access",
+                dataset.name,
+                "denied",
+                {"roles": sorted(principal.roles)},
+            )
+            raise
+
+    # -- reading -----------------------------------------------------------------------------
+
+    def run(self, principal: Principal, request: QueryRequest) -> QueryResult:
+        """Run an aggregate query as `principal`."""
+        dataset = self.dataset(principal, request.dataset)
+        request = check_request(dataset, request)
+        plan = self.plan(principal, dataset)
+        query = self._compile(dataset, request, plan, self._today())
+        return self._execute(principal, dataset, plan, query, action="query")
+
+    def _compile(
+        self, dataset: Dataset, request: QueryRequest, plan: AccessPlan, today: date
+    ) -> CompiledQuery:
+        """Compile once per distinct (definition, request, access, day): sqlglot costs ~2 ms."""
+        key = (dataset.version, request, plan.key, today)
+        with self._compiled_lock:
+            query = self._compiled.get(key)
+        if query is None:
+            query = compile_query(
+                dataset,
+                request,
+                plan,
+                dialect=self.warehouse.dialect,
+                today=today,
+                limit=self.row_cap + 1,
+            )
+            with self._compiled_lock:
+                self._compiled[key] = query
+        return query
+
+    def sample(self, principal: Principal, name: str, rows: int = 20) -> QueryResult:
+        """A few rows of every column, masked and limited as the principal sees them."""
+        dataset = self.dataset(principal, name)
+        plan = self.plan(principal, dataset)
+        query = compile_sample(dataset, plan, self.warehouse.dialect, min(rows, self.row_cap))
+        return self._execute(principal, dataset, plan, query, action="sample")
+
+    def distinct_values(
+        self, principal: Principal, name: str, dimension: str, limit: int = 1000
+    ) -> list[Scalar]:
+        """The values of `dimension` the principal may see, for filter pickers."""
+        dataset = self.dataset(principal, name)
+        if dataset.dimension(dimension) is None:
+            dims = ", ".join(d.name for d in dataset.dimensions)
+            raise NotFound(f"{name} has no dimension '{dimension}'; choose from: {dims}")
+        plan = self.plan(principal, dataset)
+        query = compile_distinct(dataset, plan, self.warehouse.dialect, dimension, limit)
+        result = self._execute(principal, dataset, plan, query, action="values", audit=False)
+        return [v for v in result.table.column(0).to_pylist() if v is not None]
+
+    def freshness(self, dataset: Dataset) -> date | datetime | None:
+        """The latest value of the dataset's freshness column, re-read at most once per TTL."""
+        with self._freshness_lock:
+            if dataset.name in self._freshness:
+                return self._freshness[dataset.name]
+        query = compile_freshness(dataset, self.warehouse.dialect)
+        latest = None
+        if query is not None:
+            table = self.warehouse.fetch(query, timeout_s=self.timeout_s)
+            latest = table.column(0)[0].as_py() if table.num_rows else None
+        with self._freshness_lock:
+            self._freshness[dataset.name] = latest
+        return latest
+
+    def clear_cache(self, *, freshness: bool = True) -> None:
+        """Forget cached results (and, unless told otherwise, freshness readings)."""
+        self._cache.clear()
+        if freshness:
+            with self._freshness_lock:
+                self._freshness.clear()
+
+    def _execute(
+        self,
+        principal: Principal,
+        dataset: Dataset,
+        plan: AccessPlan,
+        query: CompiledQuery,
+        *,
+        action: str,
+        audit: bool = True,
+    ) -> QueryResult:
+        started = time.perf_counter()
+        freshness = self.freshness(dataset)
+        key = (query.fingerprint, dataset.version, str(freshness))
+        table = self._cache.get(key)
+        cached = table is not None
+        if table is None:
+            table = self.warehouse.fetch(query, timeout_s=self.timeout_s)
+            if table.num_rows > self.row_cap:
+                raise QueryTooLarge(
+                    f"the result has more than {self.row_cap:,} rows, the most one query may "
+                    "return; add filters, choose a coarser time grain or fewer dimensions, or "
+                    "set a limit"
+                )
+            self._cache.put(key, table)
+        elapsed_ms = (time.perf_counter() - started) * 1000
+        if audit:
+            self.audit.append(
+                principal.username,
+                f"dataset.{action}",
+                dataset.name,
+                "allowed",
+                {
+                    "query_hash": query.fingerprint,
+                    "dataset_version": dataset.version,
+                    "rows": table.num_rows,
+                    "cached": cached,
+                },
+            )
+        return QueryResult(
+            dataset=dataset.name,
+            dataset_version=dataset.version,
+            table=table,
+            query=query,
+            freshness=freshness,
+            access=tuple(plan.describe()),
+            elapsed_ms=elapsed_ms,
+            cached=cached,
+        )
+
+
+def freshness_age_hours(
+    latest: date | datetime | None, now: datetime | None = None
+) -> float | None:
+    """Hours since `latest` (a date counts from the end of that day)."""
+    if latest is None:
+        return None
+    now = now or datetime.now(UTC)
+    if isinstance(latest, datetime):
+        moment = latest if latest.tzinfo else latest.replace(tzinfo=UTC)
+    else:
+        moment = datetime(latest.year, latest.month, latest.day, 23, 59, 59, tzinfo=UTC)
+    return max(0.0, (now - moment).total_seconds() / 3600)
