@@ -1,0 +1,52 @@
+# The two commands: `make run` and `make test`. Everything else supports them.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+VENV := .venv
+BIN := $(VENV)/bin
+PYTEST_ARGS ?=
+
+.PHONY: help run test test-fast lint bench image lock install install-test system clean
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+system: ## Install missing Debian packages (Chromium, Pango, fonts)
+	@scripts/install-system.sh
+
+install: system ## Install the app's Python packages into .venv
+	@scripts/install-python.sh requirements.txt
+
+install-test: system ## Install the app's and the test tools' Python packages
+	@scripts/install-python.sh requirements-dev.txt
+
+run: install ## Seed the demo on first start and serve the app on http://localhost:8501
+	$(BIN)/reportgen up
+
+test: install-test lint ## Lint, type-check, then run the whole test suite with coverage
+	$(BIN)/pytest -p no:cacheprovider --cov --cov-report=term $(PYTEST_ARGS)
+
+test-fast: install-test ## The suite without slow tests
+	$(BIN)/pytest -p no:cacheprovider -m "not slow" $(PYTEST_ARGS)
+
+lint: install-test ## ruff, mypy --strict, import-linter
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+	$(BIN)/lint-imports
+
+bench: install-test ## Print performance figures as BENCH name=value unit
+	$(BIN)/python benchmarks/bench_seed.py
+	$(BIN)/python benchmarks/bench_query.py
+
+image: ## Build the container image (needs a Docker engine)
+	docker build -t reportgen:dev .
+
+lock: ## Re-resolve requirements-dev.txt and requirements.txt from pyproject.toml
+	$(BIN)/pip install --quiet pip-tools
+	$(BIN)/pip-compile --quiet --strip-extras --no-emit-index-url --no-emit-trusted-host \
+		--no-emit-find-links --output-file requirements-dev.txt pyproject.toml requirements-dev.in
+	$(BIN)/pip-compile --quiet --strip-extras --no-emit-index-url --no-emit-trusted-host \
+		--no-emit-find-links --constraint requirements-dev.txt --output-file requirements.txt pyproject.toml
+
+clean: ## Remove the virtualenv and generated data (var/)
+	rm -rf $(VENV) var .mypy_cache .ruff_cache .coverage
