@@ -402,7 +402,7 @@ def test_replaces_an_existing_warehouse_and_leaves_nothing_else(tmp_path: Path) 
 
 
 def test_failure_mid_build_leaves_no_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(demo, "_TARGETS", "CREATE TABLE targets AS SELECT * FROM no_such_table")
+    monkeypatch.setattr(demo.sql, "TARGETS", "CREATE TABLE targets AS SELECT * FROM no_such_table")
     path = tmp_path / "demo.duckdb"
 
     with pytest.raises(duckdb.CatalogException, match="no_such_table"):
@@ -416,7 +416,7 @@ def test_failure_mid_build_keeps_the_previous_warehouse(
 ) -> None:
     path = tmp_path / "demo.duckdb"
     seed_demo_warehouse(path, rows=1_000, seed=1, end_date=END)
-    monkeypatch.setattr(demo, "_TARGETS", "CREATE TABLE targets AS SELECT * FROM no_such_table")
+    monkeypatch.setattr(demo.sql, "TARGETS", "CREATE TABLE targets AS SELECT * FROM no_such_table")
 
     with pytest.raises(duckdb.CatalogException):
         seed_demo_warehouse(path, rows=1_000, seed=2, end_date=END)
