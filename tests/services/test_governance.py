@@ -112,3 +112,17 @@ def test_several_regions_union(services: Services) -> None:
 def test_distinct_values_respect_policies(services: Services) -> None:
     assert services.queries.distinct_values(VICTOR, "sales", "region") == ["Americas"]
     assert services.queries.distinct_values(ADMIN, "sales", "region") == list(ALL_REGIONS)
+
+
+def test_restricted_measures_are_refused_and_audited(services: Services) -> None:
+    request = QueryRequest(
+        dataset="sales", dimensions=("region",), measures=("revenue", "margin_pct")
+    )
+    with pytest.raises(
+        NotAllowed, match=r"measure 'margin_pct' of sales; it is open to the roles: admin, author"
+    ):
+        services.queries.run(VICTOR, request)
+    (event,) = services.audit.recent(actor="victor", action="measure.access")
+    assert event.outcome == "denied" and event.details == {"measures": ["margin_pct"]}
+    margin = services.queries.run(ANA, request).frame["margin_pct"].iloc[0]
+    assert 0 < float(margin) < 1

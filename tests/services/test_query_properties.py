@@ -21,7 +21,6 @@ MEASURES = {
     "revenue": ("revenue", "sum"),
     "units": ("units", "sum"),
     "orders": ("order_id", "count"),
-    "cost": ("cost", "sum"),
     "customers": ("customer_id", "nunique"),
 }
 DIMENSIONS = ["region", "country", "channel", "category"]
@@ -40,7 +39,7 @@ def orders(warehouse_path: Path) -> pd.DataFrame:
     with duckdb.connect(str(warehouse_path), read_only=True) as con:
         frame = con.execute("SELECT * FROM orders").df()
     frame["order_date"] = pd.to_datetime(frame["order_date"])
-    for column in ("revenue", "cost"):
+    for column in ("revenue",):
         frame[column] = frame[column].astype(float)
     return frame
 

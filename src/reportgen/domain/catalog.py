@@ -146,10 +146,15 @@ class Measure(_Strict):
     description: str = ""
     expr: str
     format: MeasureFormat = MeasureFormat.NUMBER
+    # None: every role the dataset allows; otherwise only these (e.g. margins for finance).
+    allowed_roles: RoleSet | None = None
 
     @property
     def label(self) -> str:
         return self.title or self.name.replace("_", " ").capitalize()
+
+    def allows(self, principal: Principal) -> bool:
+        return self.allowed_roles is None or principal.has_any_role(self.allowed_roles)
 
 
 class TimeDimension(_Strict):

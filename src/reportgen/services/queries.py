@@ -139,6 +139,27 @@ class QueryService:
             )
             raise
 
+    def _check_measures(
+        self, principal: Principal, dataset: Dataset, names: tuple[str, ...]
+    ) -> None:
+        """Measures restricted to some roles are refused to others; the denial is audited."""
+        measures = [m for name in names if (m := dataset.measure(name)) is not None]
+        denied = [m for m in measures if not m.allows(principal)]
+        if not denied:
+            return
+        self.audit.append(
+            principal.username,
+            "measure.access",
+            dataset.name,
+            "denied",
+            {"measures": [m.name for m in denied]},
+        )
+        roles = sorted({r.value for m in denied for r in m.allowed_roles or ()})
+        raise NotAllowed(
+            f"you are not allowed to use the measure {', '.join(repr(m.name) for m in denied)} "
+            f"of {dataset.name}; it is open to the roles: {', '.join(roles)}"
+        )
+
     # -- reading -----------------------------------------------------------------------------
 
     def run(self, principal: Principal, request: QueryRequest) -> QueryResult:
@@ -146,6 +167,7 @@ class QueryService:
         dataset = self.dataset(principal, request.dataset)
         request = check_request(dataset, request)
         plan = self.plan(principal, dataset)
+        self._check_measures(principal, dataset, request.measures)
         query = self._compile(dataset, request, plan, self._today())
         return self._execute(principal, dataset, plan, query, action="query")
 
