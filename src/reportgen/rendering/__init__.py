@@ -1,0 +1,1 @@
+"""Turning report data into documents: charts, narrative, HTML, PDF and exports."""
