@@ -46,7 +46,7 @@ def main() -> None:
             database_url=f"sqlite:///{tmp}/meta.db",
             warehouse_url=f"duckdb:///{warehouse}",
             catalog_dir=ROOT / "catalog",
-            cookie_key="bench",  # type: ignore[arg-type]
+            cookie_key="bench-cookie-key-0123456789abcdef-0123",  # type: ignore[arg-type]
         )
         services = build_services(settings, upgrade=True)
         ana = Principal(username="ana", roles={Role.AUTHOR}, attributes={"region": ("EMEA",)})

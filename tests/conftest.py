@@ -42,7 +42,7 @@ def make_settings(tmp: Path, warehouse: Path, **overrides: object) -> Settings:
         "database_url": f"sqlite:///{tmp / 'meta.db'}",
         "warehouse_url": f"duckdb:///{warehouse}",
         "catalog_dir": CATALOG_DIR,
-        "cookie_key": "test-cookie-key",
+        "cookie_key": "test-cookie-key-0123456789abcdef-0123",
         **overrides,
     }
     return Settings(**values)  # type: ignore[arg-type]

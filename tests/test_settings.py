@@ -66,8 +66,8 @@ def test_bad_values_name_the_variable(
 
 
 def test_secrets_do_not_print(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("REPORTGEN_COOKIE_KEY", "super-secret-value")
+    monkeypatch.setenv("REPORTGEN_COOKIE_KEY", "super-secret-value-0123456789abcdef")
     settings = load_settings(_env_file=None)
     assert "super-secret-value" not in repr(settings)
     assert settings.cookie_key is not None
-    assert settings.cookie_key.get_secret_value() == "super-secret-value"
+    assert settings.cookie_key.get_secret_value() == "super-secret-value-0123456789abcdef"

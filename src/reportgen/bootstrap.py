@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import secrets
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
+
+from pydantic import SecretStr
 
 from reportgen.catalog.loader import load_catalog
 from reportgen.domain.catalog import Catalog
@@ -15,7 +19,7 @@ from reportgen.services.catalog import CatalogService
 from reportgen.services.ports import Warehouse
 from reportgen.services.queries import QueryService
 from reportgen.services.users import UserService
-from reportgen.settings import Settings
+from reportgen.settings import MIN_SECRET_LENGTH, Settings
 from reportgen.store import MetadataStore
 
 
@@ -95,22 +99,42 @@ def build_services(
     )
 
 
-def cookie_key(settings: Settings) -> str:
-    """The key signing sign-in cookies: the setting, else one generated once into data_dir."""
-    if settings.cookie_key is not None:
-        return settings.cookie_key.get_secret_value()
-    path = settings.data_dir / "cookie.key"
-    if path.is_file():
-        return path.read_text(encoding="utf-8").strip()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    key = secrets.token_urlsafe(32)
+def deployment_secret(settings: Settings, name: str, configured: SecretStr | None) -> str:
+    """A deployment's secret: the setting when given, else one generated once into data_dir.
+
+    The generated file is written whole under a temporary name and linked into place, so a
+    crash or a concurrent start never leaves an empty or half-written key; when two processes
+    race, one key wins and both use it.
+    """
+    if configured is not None:
+        return configured.get_secret_value()
+    path = settings.data_dir / f"{name}.key"
     try:
-        # O_EXCL: when two processes start together, one key wins and both read it.
-        with path.open("x", encoding="utf-8") as handle:
-            path.chmod(0o600)
-            handle.write(key)
-    except FileExistsError:
-        return path.read_text(encoding="utf-8").strip()
+        if not path.is_file():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with tempfile.NamedTemporaryFile(
+                "w", dir=path.parent, prefix=f".{name}.", delete=False, encoding="utf-8"
+            ) as handle:
+                handle.write(secrets.token_urlsafe(48))
+            Path(handle.name).chmod(0o600)
+            try:
+                os.link(handle.name, path)  # fails if another process got there first
+            except FileExistsError:
+                pass
+            finally:
+                Path(handle.name).unlink()
+        key = path.read_text(encoding="utf-8").strip()
     except OSError as exc:
-        raise ConfigurationError(f"cannot write {path}; set REPORTGEN_COOKIE_KEY") from exc
+        variable = f"REPORTGEN_{name.upper()}_KEY"
+        raise ConfigurationError(f"cannot read or create {path}; set {variable}") from exc
+    if len(key) < MIN_SECRET_LENGTH:
+        raise ConfigurationError(
+            f"{path} holds no usable key; delete it to have one generated, or set "
+            f"REPORTGEN_{name.upper()}_KEY"
+        )
     return key
+
+
+def cookie_key(settings: Settings) -> str:
+    """The key signing sign-in cookies."""
+    return deployment_secret(settings, "cookie", settings.cookie_key)

@@ -17,6 +17,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from reportgen.errors import ConfigurationError
 
 ENV_PREFIX = "REPORTGEN_"
+MIN_SECRET_LENGTH = 32
 
 
 class Settings(BaseSettings):
@@ -52,6 +53,16 @@ class Settings(BaseSettings):
     cookie_key: SecretStr | None = Field(
         default=None,
         description="Key signing sign-in cookies. Default: generated once into data_dir.",
+    )
+    mask_key: SecretStr | None = Field(
+        default=None,
+        description="Key mixed into hashed PII masks so they cannot be reversed by guessing."
+        " Default: generated once into data_dir.",
+    )
+    audit_key: SecretStr | None = Field(
+        default=None,
+        description="Key of the audit chain's HMAC: without it no one can rewrite the chain."
+        " Default: generated once into data_dir.",
     )
     cookie_expiry_days: float = Field(
         default=1.0, gt=0, le=30, description="Days a sign-in cookie stays valid."
@@ -92,6 +103,13 @@ class Settings(BaseSettings):
     def _known_warehouse(cls, value: str | None) -> str | None:
         if value is not None and urlsplit(value).scheme not in {"duckdb", "snowflake"}:
             raise ValueError("must start with duckdb:// or snowflake://")
+        return value
+
+    @field_validator("cookie_key", "mask_key", "audit_key")
+    @classmethod
+    def _long_enough(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value()) < MIN_SECRET_LENGTH:
+            raise ValueError(f"must be at least {MIN_SECRET_LENGTH} characters")
         return value
 
     @property
