@@ -43,6 +43,8 @@ def make_settings(tmp: Path, warehouse: Path, **overrides: object) -> Settings:
         "warehouse_url": f"duckdb:///{warehouse}",
         "catalog_dir": CATALOG_DIR,
         "cookie_key": "test-cookie-key-0123456789abcdef-0123",
+        "mask_key": "test-mask-key-0123456789abcdef-0123456",
+        "audit_key": "test-audit-key-0123456789abcdef-012345",
         **overrides,
     }
     return Settings(**values)  # type: ignore[arg-type]

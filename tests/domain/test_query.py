@@ -217,8 +217,12 @@ def test_dimension_only_request_is_distinct(catalog: Catalog) -> None:
 def test_freshness_and_distinct_queries(catalog: Catalog) -> None:
     sales = catalog.get("sales")
     assert sales is not None
-    freshness = compile_freshness(sales, Dialect.SNOWFLAKE)
+    freshness = compile_freshness(sales, plan_access(sales, ADMIN), Dialect.SNOWFLAKE)
     assert freshness is not None and "MAX(order_date)" in freshness.sql and freshness.params == ()
+    # Under row limits: the latest date among the rows the principal may see.
+    limited = compile_freshness(sales, plan_access(sales, VICTOR), Dialect.SNOWFLAKE)
+    assert limited is not None and "MAX(order_date)" in limited.sql
+    assert limited.params == ("Americas",) and ":1" in limited.sql
     values = compile_distinct(sales, plan_access(sales, VICTOR), Dialect.SNOWFLAKE, "channel", 50)
     assert values.params == ("Americas",) and ":1" in values.sql and "LIMIT 50" in values.sql
 
@@ -228,3 +232,45 @@ def test_viewer_cannot_plan_confidential_data(catalog: Catalog) -> None:
     assert targets is not None
     with pytest.raises(NotAllowed, match=r"open to the roles: admin, author\. Ask an admin"):
         plan_access(targets, VICTOR)
+
+
+@pytest.mark.parametrize(
+    ("dialect", "reads_key"),
+    [
+        (Dialect.DUCKDB, "SHA256(GETVARIABLE('reportgen_mask_key') || CAST(email AS TEXT))"),
+        (Dialect.SNOWFLAKE, "SHA2($reportgen_mask_key || CAST(email AS VARCHAR), 256)"),
+    ],
+)
+def test_hash_masks_read_the_key_from_a_session_variable(
+    catalog: Catalog, dialect: Dialect, reads_key: str
+) -> None:
+    customers = catalog.get("customers")
+    assert customers is not None
+    request = check_request(customers, QueryRequest(dataset="customers", dimensions=("region",)))
+    masked = compile_query(
+        customers, request, plan_access(customers, ANA), dialect=dialect, today=TODAY
+    )
+    assert reads_key in masked.sql
+    assert masked.uses_mask_key and masked.params == ("EMEA",)
+    clear = compile_query(
+        customers, request, plan_access(customers, ADMIN), dialect=dialect, today=TODAY
+    )
+    assert not clear.uses_mask_key and "reportgen_mask_key" not in clear.sql
+
+
+def test_masked_columns_filter_as_text(catalog: Catalog) -> None:
+    sales = catalog.get("sales")
+    assert sales is not None
+    request = QueryRequest(
+        dataset="sales",
+        measures=("orders",),
+        filters=(
+            Filter(field="cost", op=Operator.GT, value=5),
+            Filter(field="cost", op=Operator.CONTAINS, value="red"),
+            Filter(field="units", op=Operator.IN, value=(1, "2")),
+        ),
+    )
+    checked = check_request(sales, request, masked={"cost"})
+    assert [f.value for f in checked.filters] == ["5", "red", (1, 2)]
+    with pytest.raises(InvalidInput, match="'contains' works on text, not decimal"):
+        check_request(sales, request)

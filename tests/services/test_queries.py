@@ -10,6 +10,7 @@ import pytest
 
 from reportgen.bootstrap import Services, build_services
 from reportgen.domain.catalog import Catalog
+from reportgen.domain.principal import Principal, Role
 from reportgen.domain.query import Filter, Operator, QueryRequest, TimePreset, TimeRange
 from reportgen.domain.sql import CompiledQuery, Dialect
 from reportgen.errors import (
@@ -58,6 +59,44 @@ def test_hostile_filter_values_are_bound_as_data(
     assert order_count(warehouse_path) == before
 
 
+@pytest.mark.parametrize("value", HOSTILE)
+def test_hostile_values_in_lists_and_contains_are_bound_as_data(
+    services: Services, warehouse_path: Path, value: str
+) -> None:
+    before = order_count(warehouse_path)
+    listed = services.queries.run(
+        ADMIN, revenue_by_region(Filter(field="region", op=Operator.IN, value=(value, "EMEA")))
+    )
+    assert list(listed.frame["region"]) == ["EMEA"]  # the hostile value matched nothing
+    excluded = services.queries.run(
+        ADMIN, revenue_by_region(Filter(field="region", op=Operator.NOT_IN, value=(value,)))
+    )
+    assert list(excluded.frame["region"]) == ["APAC", "Americas", "EMEA"]
+    contained = services.queries.run(
+        ADMIN, revenue_by_region(Filter(field="channel", op=Operator.CONTAINS, value=value))
+    )
+    assert contained.row_count == 0
+    for result in (listed, excluded, contained):
+        assert value not in result.query.sql
+        assert value in result.query.params
+    assert order_count(warehouse_path) == before
+
+
+@pytest.mark.parametrize("value", HOSTILE)
+def test_hostile_principal_attributes_are_bound_as_data(
+    services: Services, warehouse_path: Path, value: str
+) -> None:
+    before = order_count(warehouse_path)
+    intruder = Principal(username="intruder", roles={Role.AUTHOR}, attributes={"region": [value]})
+    result = services.queries.run(intruder, revenue_by_region())
+    assert result.row_count == 0
+    assert value not in result.query.sql and value in result.query.params
+    sample = services.queries.sample(intruder, "customers")
+    assert sample.row_count == 0 and value not in sample.query.sql
+    assert services.queries.distinct_values(intruder, "sales", "region") == []
+    assert order_count(warehouse_path) == before
+
+
 def test_contains_matches_wildcards_literally(services: Services) -> None:
     hits = services.queries.run(
         ADMIN, revenue_by_region(Filter(field="channel", op=Operator.CONTAINS, value="%"))
@@ -101,8 +140,22 @@ def test_wrong_type_names_filter_and_type(services: Services) -> None:
 
 
 def test_unknown_dataset_names_the_available_ones(services: Services) -> None:
-    with pytest.raises(NotFound, match="no dataset 'salez'; available: customers, sales"):
+    with pytest.raises(
+        NotFound,
+        match=r"no dataset 'salez'; available: customers, sales, support_tickets, targets$",
+    ):
         services.queries.run(ANA, QueryRequest(dataset="salez", measures=("revenue",)))
+
+
+def test_unknown_dataset_names_only_what_the_principal_may_use(services: Services) -> None:
+    with pytest.raises(NotFound) as caught:
+        services.queries.run(VICTOR, QueryRequest(dataset="salez", measures=("revenue",)))
+    assert str(caught.value).endswith("no dataset 'salez'; available: sales, support_tickets")
+    assert "customers" not in str(caught.value) and "targets" not in str(caught.value)
+    nobody = Principal(username="nobody", roles=set())
+    with pytest.raises(NotFound, match="you may use none; ask an admin for access") as caught:
+        services.queries.sample(nobody, "salez")
+    assert "sales" not in str(caught.value)
 
 
 def test_typed_filters_and_time_range(services: Services) -> None:
@@ -184,7 +237,7 @@ def test_results_are_cached_by_sql_params_version_and_freshness(services: Servic
     assert second.table.equals(first.table)
     assert services.queries.run(VICTOR, revenue_by_region()).cached is False  # other policy
     services.queries._freshness.clear()
-    services.queries.freshness = lambda dataset: date(2099, 1, 1)  # type: ignore[method-assign]
+    services.queries._latest = lambda dataset, plan: date(2099, 1, 1)  # type: ignore[method-assign]
     assert services.queries.run(ANA, revenue_by_region()).cached is False  # new data
 
 
@@ -212,3 +265,43 @@ def test_warehouse_errors_are_wrapped(warehouse_path: Path) -> None:
             warehouse.fetch(broken, timeout_s=5)
     finally:
         warehouse.close()
+
+
+def test_freshness_readings_are_cached_per_access_plan(
+    services: Services, catalog: Catalog, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sales = catalog.get("sales")
+    assert sales is not None
+    warehouse = services.queries.warehouse
+    fetched: list[tuple[object, ...]] = []
+
+    def counting(query: CompiledQuery, *, timeout_s: float) -> object:
+        fetched.append(query.params)
+        return DuckDBWarehouse.fetch(warehouse, query, timeout_s=timeout_s)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(warehouse, "fetch", counting)
+    colleague = Principal(username="vera", roles={Role.VIEWER}, attributes={"region": ["Americas"]})
+    first = services.queries.freshness(VICTOR, sales)
+    assert services.queries.freshness(VICTOR, sales) == first
+    assert services.queries.freshness(colleague, sales) == first  # same rows, same reading
+    assert fetched == [("Americas",)]
+    services.queries.freshness(ANA, sales)
+    assert fetched == [("Americas",), ("EMEA",)]
+    services.queries.clear_cache()
+    services.queries.freshness(VICTOR, sales)
+    assert len(fetched) == 3
+
+
+def test_hashed_masks_need_the_warehouse_to_hold_a_mask_key(
+    services: Services, warehouse_path: Path
+) -> None:
+    query = services.queries.sample(ANA, "customers", rows=1).query
+    assert query.uses_mask_key
+    keyless = DuckDBWarehouse(warehouse_path)
+    try:
+        with pytest.raises(ConfigurationError, match="no mask key; set REPORTGEN_MASK_KEY"):
+            keyless.fetch(query, timeout_s=5)
+        clear = services.queries.sample(ADMIN, "customers", rows=1).query
+        assert not clear.uses_mask_key and keyless.fetch(clear, timeout_s=5).num_rows == 1
+    finally:
+        keyless.close()

@@ -62,7 +62,7 @@ class ColumnType(StrEnum):
 class MaskKind(StrEnum):
     """How a protected column reads for a principal who may not see it in clear."""
 
-    HASH = "hash"  # SHA-256 hex: still joinable and countable, not readable
+    HASH = "hash"  # keyed SHA-256 hex: still joinable and countable, not readable or guessable
     REDACT = "redact"  # a fixed marker
     PARTIAL = "partial"  # only the last four characters survive
 

@@ -2,10 +2,13 @@
 
 A `QueryRequest` is checked against its dataset with `check_request`, which reports every
 problem at once and returns the request with filter values coerced to the columns' types.
+A column the principal reads masked holds text (a hash, a marker, the last four characters)
+whatever its declared type, so its filters are checked and bound as text.
 """
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
@@ -201,13 +204,17 @@ def coerce_value(value: Scalar, kind: ColumnType) -> Scalar:
     )
 
 
-def _check_filter(dataset: Dataset, flt: Filter, problems: list[str]) -> Filter | None:
+def _check_filter(
+    dataset: Dataset, flt: Filter, masked: Collection[str], problems: list[str]
+) -> Filter | None:
     dimension = dataset.dimension(flt.field)
     column = dataset.column(flt.field)
     if dimension is not None:
-        kind = dataset.dimension_type(dimension)
+        is_masked = dimension.sql in masked  # a dimension that is one masked column
+        kind = ColumnType.STRING if is_masked else dataset.dimension_type(dimension)
     elif column is not None:
-        kind = column.type
+        is_masked = column.name in masked
+        kind = ColumnType.STRING if is_masked else column.type
     else:
         allowed = sorted({d.name for d in dataset.dimensions} | {c.name for c in dataset.columns})
         problems.append(
@@ -229,6 +236,9 @@ def _check_filter(dataset: Dataset, flt: Filter, problems: list[str]) -> Filter 
     if flt.op is Operator.CONTAINS and kind is not ColumnType.STRING:
         problems.append(f"filter on '{flt.field}': 'contains' works on text, not {kind.value}")
         return None
+    if is_masked:
+        # Compared with masked text: a number or a date typed by the user is that text.
+        values = tuple(v if isinstance(v, str) else str(v) for v in values)
     try:
         coerced = tuple(coerce_value(v, kind) for v in values)
     except ValueError as exc:
@@ -247,8 +257,13 @@ def _coerces(value: Scalar, kind: ColumnType) -> bool:
     return True
 
 
-def check_request(dataset: Dataset, request: QueryRequest) -> QueryRequest:
-    """Validate `request` against `dataset`; raise InvalidInput listing every problem."""
+def check_request(
+    dataset: Dataset, request: QueryRequest, masked: Collection[str] = ()
+) -> QueryRequest:
+    """Validate `request` against `dataset`; raise InvalidInput listing every problem.
+
+    `masked` names the columns the principal reads masked: filters on them compare text.
+    """
     problems: list[str] = []
     dims = {d.name for d in dataset.dimensions}
     measures = {m.name for m in dataset.measures}
@@ -279,7 +294,7 @@ def check_request(dataset: Dataset, request: QueryRequest) -> QueryRequest:
             grains = ", ".join(g.value for g in dataset.time_dimension.grains)
             problems.append(f"grain '{request.grain.value}' is not offered; choose from: {grains}")
     filters = tuple(
-        f for f in (_check_filter(dataset, flt, problems) for flt in request.filters) if f
+        f for f in (_check_filter(dataset, flt, masked, problems) for flt in request.filters) if f
     )
     outputs = set(request.output_columns(dataset))
     for key in request.sort:

@@ -4,6 +4,12 @@ Every query reads from a `governed` CTE that applies the principal's row limits 
 masks to the dataset's source, so what follows (filters, grouping, measures) only ever sees
 rows and values the principal may see. Identifiers come from the catalog alone; every value
 the user supplied is a numbered bind parameter (`$1` on DuckDB, `:1` on Snowflake).
+
+Hashed masks are keyed: SHA-256 over the deployment's mask key followed by the value, so a
+masked e-mail cannot be reversed by hashing guesses. The key is never part of the SQL or its
+values (both go into lineage); the SQL reads it from a session variable that the warehouse
+adapter sets (`getvariable('reportgen_mask_key')` on DuckDB, `$reportgen_mask_key` on
+Snowflake), and `CompiledQuery.uses_mask_key` tells the adapter when it is needed.
 """
 
 from __future__ import annotations
@@ -24,6 +30,8 @@ from reportgen.domain.query import Filter, Operator, QueryRequest, Scalar
 
 GOVERNED = "governed"
 REDACTED = "[redacted]"
+MASK_KEY_VARIABLE = "reportgen_mask_key"
+"""The session variable holding the deployment's mask key while a query runs."""
 CATALOG_DIALECT = "duckdb"
 """Catalog expressions are written in DuckDB's SQL and transpiled for other warehouses."""
 
@@ -41,6 +49,9 @@ class CompiledQuery:
     params: tuple[Scalar, ...]
     dialect: Dialect
     columns: tuple[str, ...]
+    # The SQL reads the mask key (MASK_KEY_VARIABLE): the adapter must set it first. The key
+    # itself never travels in a CompiledQuery, which lineage and manifests record.
+    uses_mask_key: bool = False
 
     @property
     def fingerprint(self) -> str:
@@ -66,11 +77,19 @@ class _Binder:
         return exp.Placeholder(this=str(len(self.values)))
 
 
-def _masked(column: str, kind: MaskKind) -> exp.Expr:
+def _mask_key(dialect: Dialect) -> exp.Expr:
+    """The mask key as the session variable the warehouse adapter sets for the query."""
+    if dialect is Dialect.SNOWFLAKE:
+        return exp.Parameter(this=exp.Var(this=MASK_KEY_VARIABLE))
+    return exp.Anonymous(this="getvariable", expressions=[exp.Literal.string(MASK_KEY_VARIABLE)])
+
+
+def _masked(column: str, kind: MaskKind, dialect: Dialect) -> exp.Expr:
     text = exp.cast(exp.column(column), exp.DataType.Type.VARCHAR)
     match kind:
         case MaskKind.HASH:
-            masked: exp.Expr = exp.SHA2(this=text, length=exp.Literal.number(256))
+            keyed = exp.DPipe(this=_mask_key(dialect), expression=text, safe=True)
+            masked: exp.Expr = exp.SHA2(this=keyed, length=exp.Literal.number(256))
         case MaskKind.REDACT:
             masked = exp.Literal.string(REDACTED)
         case MaskKind.PARTIAL:
@@ -83,18 +102,23 @@ def _masked(column: str, kind: MaskKind) -> exp.Expr:
     return exp.If(this=exp.column(column).is_(exp.null()), true=exp.null(), false=masked)
 
 
-def _governed_cte(dataset: Dataset, plan: AccessPlan, bind: _Binder) -> exp.Select:
+def _source(dataset: Dataset) -> exp.Expr:
+    """The dataset's rows as a FROM item: its table, or its reviewed SELECT as a subquery."""
+    if dataset.source.table is not None:
+        return exp.to_table(dataset.source.table)
+    return exp.paren(parse_expression(dataset.source.sql or "").copy()).as_("source")
+
+
+def _governed_cte(
+    dataset: Dataset, plan: AccessPlan, bind: _Binder, dialect: Dialect
+) -> exp.Select:
     projections = [
-        _masked(c.name, plan.masks[c.name]).as_(c.name)
+        _masked(c.name, plan.masks[c.name], dialect).as_(c.name)
         if c.name in plan.masks
         else exp.column(c.name)
         for c in dataset.columns
     ]
-    if dataset.source.table is not None:
-        source: exp.Expr = exp.to_table(dataset.source.table)
-    else:
-        source = exp.paren(parse_expression(dataset.source.sql or "")).as_("source")
-    select = exp.select(*projections).from_(source)
+    select = exp.select(*projections).from_(_source(dataset))
     for limit in plan.row_limits:
         column = exp.column(limit.policy.column)
         if limit.values:
@@ -102,6 +126,12 @@ def _governed_cte(dataset: Dataset, plan: AccessPlan, bind: _Binder) -> exp.Sele
         else:
             select = select.where(exp.false())
     return select
+
+
+def _governed(dataset: Dataset, plan: AccessPlan, bind: _Binder, dialect: Dialect) -> exp.Select:
+    """An empty SELECT over the `governed` CTE, ready for projections."""
+    cte = _governed_cte(dataset, plan, bind, dialect)
+    return exp.select().from_(GOVERNED).with_(GOVERNED, as_=cte)
 
 
 def _condition(target: exp.Expr, flt: Filter, bind: _Binder) -> exp.Expr:
@@ -140,13 +170,18 @@ def _filter_target(dataset: Dataset, field: str) -> exp.Expr:
 
 
 def _finish(
-    select: exp.Select, dialect: Dialect, bind: _Binder, columns: tuple[str, ...]
+    select: exp.Select,
+    dialect: Dialect,
+    bind: _Binder,
+    columns: tuple[str, ...],
+    plan: AccessPlan,
 ) -> CompiledQuery:
     return CompiledQuery(
-        sql=select.sql(dialect=dialect.value, pretty=True),
+        sql=select.sql(dialect=dialect.value),
         params=tuple(bind.values),
         dialect=dialect,
         columns=columns,
+        uses_mask_key=MaskKind.HASH in plan.masks.values(),
     )
 
 
@@ -165,8 +200,7 @@ def compile_query(
     request's own limit applies when it is smaller.
     """
     bind = _Binder()
-    governed = _governed_cte(dataset, plan, bind)
-    select = exp.select().from_(GOVERNED).with_(GOVERNED, as_=governed)
+    select = _governed(dataset, plan, bind, dialect)
     groups: list[exp.Expr] = []
     bucket = request.grain_column(dataset)
     if bucket and request.grain and dataset.time_dimension:
@@ -212,7 +246,7 @@ def compile_query(
     caps = [n for n in (request.limit, limit) if n is not None]
     if caps:
         select = select.limit(min(caps))
-    return _finish(select, dialect, bind, request.output_columns(dataset))
+    return _finish(select, dialect, bind, request.output_columns(dataset), plan)
 
 
 def compile_sample(
@@ -220,16 +254,14 @@ def compile_sample(
 ) -> CompiledQuery:
     """A few governed rows of every column, in a stable order, for the catalog page."""
     bind = _Binder()
-    governed = _governed_cte(dataset, plan, bind)
     columns = tuple(c.name for c in dataset.columns)
     select = (
-        exp.select(*(exp.column(c) for c in columns))
-        .from_(GOVERNED)
-        .with_(GOVERNED, as_=governed)
+        _governed(dataset, plan, bind, dialect)
+        .select(*(exp.column(c) for c in columns))
         .order_by(exp.column(columns[0]))
         .limit(rows)
     )
-    return _finish(select, dialect, bind, columns)
+    return _finish(select, dialect, bind, columns, plan)
 
 
 def compile_distinct(
@@ -237,30 +269,47 @@ def compile_distinct(
 ) -> CompiledQuery:
     """The distinct values of a dimension the principal may see, for filter pickers."""
     bind = _Binder()
-    governed = _governed_cte(dataset, plan, bind)
     target = dataset.dimension(dimension)
     assert target is not None
     expression = parse_expression(target.sql).copy()
     select = (
-        exp.select(expression.as_(dimension))
+        _governed(dataset, plan, bind, dialect)
+        .select(expression.as_(dimension))
         .distinct()
-        .from_(GOVERNED)
-        .with_(GOVERNED, as_=governed)
         .order_by(exp.column(dimension))
         .limit(rows)
     )
-    return _finish(select, dialect, bind, (dimension,))
+    return _finish(select, dialect, bind, (dimension,), plan)
 
 
-def compile_freshness(dataset: Dataset, dialect: Dialect) -> CompiledQuery | None:
-    """The latest value of the freshness column, read from the source (no rows leave)."""
-    if dataset.freshness is None:
+def compile_freshness(dataset: Dataset, plan: AccessPlan, dialect: Dialect) -> CompiledQuery | None:
+    """The latest value of the freshness column among the rows the principal may see.
+
+    Read under the principal's row limits, so a region-limited user learns nothing about other
+    regions' latest activity. None when the dataset has no freshness column, or when the
+    principal reads that column masked (its latest value would be a value they may not see).
+    """
+    if dataset.freshness is None or dataset.freshness.column in plan.masks:
         return None
-    if dataset.source.table is not None:
-        source: exp.Expr = exp.to_table(dataset.source.table)
-    else:
-        source = exp.paren(parse_expression(dataset.source.sql or "")).as_("source")
-    select = exp.select(exp.Max(this=exp.column(dataset.freshness.column)).as_("latest")).from_(
-        source
+    bind = _Binder()
+    latest = exp.Max(this=exp.column(dataset.freshness.column)).as_("latest")
+    select = _governed(dataset, plan, bind, dialect).select(latest)
+    return _finish(select, dialect, bind, ("latest",), plan)
+
+
+def reads_values_of(sql: str) -> frozenset[str]:
+    """The columns whose values a catalog expression depends on.
+
+    A column that is only counted (`count(col)`) is left out: masks keep NULL as NULL, so the
+    count is the same whether the column is read masked or in clear.
+    """
+    return frozenset(
+        column.name
+        for column in parse_expression(sql).find_all(exp.Column)
+        if not isinstance(column.parent, exp.Count)
     )
-    return _finish(select, dialect, _Binder(), ("latest",))
+
+
+def is_plain_column(sql: str) -> bool:
+    """Whether a catalog expression is nothing but one column."""
+    return isinstance(parse_expression(sql), exp.Column)

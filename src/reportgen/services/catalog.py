@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 
 from reportgen.domain.catalog import Catalog, Dataset
 from reportgen.domain.governance import visible_datasets
 from reportgen.domain.principal import Principal
-from reportgen.services.ports import AuditSink
 from reportgen.services.queries import QueryResult, QueryService, freshness_age_hours
 
 
 @dataclass(frozen=True)
 class Freshness:
-    """How recent a dataset's data is, against the promise its owner made."""
+    """How recent the rows a principal may see are, against the promise the owner made."""
 
     latest: date | datetime | None
     age_hours: float | None
@@ -47,10 +47,16 @@ class AccessSummary:
 
 
 class CatalogService:
-    def __init__(self, catalog: Catalog, queries: QueryService, audit: AuditSink) -> None:
+    def __init__(
+        self,
+        catalog: Catalog,
+        queries: QueryService,
+        *,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
         self.catalog = catalog
         self.queries = queries
-        self.audit = audit
+        self._clock = clock
 
     def datasets(self, principal: Principal, search: str = "") -> list[Dataset]:
         """Datasets the principal may use, optionally matching `search` in name, title or tags."""
@@ -72,10 +78,10 @@ class CatalogService:
 
     def freshness(self, principal: Principal, name: str) -> Freshness:
         dataset = self.queries.dataset(principal, name)
-        latest = self.queries.freshness(dataset)
+        latest = self.queries.freshness(principal, dataset)
         return Freshness(
             latest=latest,
-            age_hours=freshness_age_hours(latest),
+            age_hours=freshness_age_hours(latest, self._clock()),
             sla_hours=dataset.freshness.sla_hours if dataset.freshness else None,
         )
 

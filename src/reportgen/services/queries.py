@@ -4,13 +4,18 @@
 (denials are audited), compiles parameterised SQL with the policies inside it, serves a cached
 result when the same SQL, values, dataset version and data freshness were seen before, and
 records the query in the audit log.
+
+Freshness is read under the principal's row limits (the latest date among the rows they may
+see), so a region-limited user learns nothing about other regions' latest activity.
 """
 
 from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
@@ -19,7 +24,7 @@ import pyarrow as pa
 from cachetools import LRUCache, TTLCache
 
 from reportgen.domain.catalog import Catalog, Dataset
-from reportgen.domain.governance import AccessPlan, plan_access
+from reportgen.domain.governance import AccessPlan, plan_access, visible_datasets
 from reportgen.domain.principal import Principal
 from reportgen.domain.query import QueryRequest, Scalar, check_request
 from reportgen.domain.sql import (
@@ -28,6 +33,8 @@ from reportgen.domain.sql import (
     compile_freshness,
     compile_query,
     compile_sample,
+    is_plain_column,
+    reads_values_of,
 )
 from reportgen.errors import NotAllowed, NotFound, QueryTooLarge
 from reportgen.services.ports import AuditSink, Warehouse
@@ -87,6 +94,9 @@ class _Cache:
             self._entries.clear()
 
 
+_recorder: ContextVar[list[QueryResult] | None] = ContextVar("query_recorder", default=None)
+
+
 class QueryService:
     def __init__(
         self,
@@ -107,8 +117,10 @@ class QueryService:
         self.timeout_s = timeout_s
         self._today = today
         self._cache = _Cache(cache_entries)
-        self._freshness: TTLCache[str, date | datetime | None] = TTLCache(
-            maxsize=max(len(catalog), 1), ttl=freshness_ttl_s or 1e-9
+        # One reading per (dataset definition, access plan): principals who see the same rows
+        # share it, and no principal is served another's.
+        self._freshness: TTLCache[Hashable, date | datetime | None] = TTLCache(
+            maxsize=1024, ttl=freshness_ttl_s or 1e-9
         )
         self._freshness_lock = threading.Lock()
         self._compiled: LRUCache[Hashable, CompiledQuery] = LRUCache(maxsize=1024)
@@ -120,9 +132,13 @@ class QueryService:
         """The dataset `name` if `principal` may use it; the denial is audited."""
         dataset = self.catalog.get(name)
         if dataset is None:
-            raise NotFound(
-                f"there is no dataset '{name}'; available: {', '.join(self.catalog.names)}"
-            )
+            # Only what the principal may use: the error must not reveal the rest of the catalog.
+            names = [d.name for d in visible_datasets(list(self.catalog), principal)]
+            if not names:
+                raise NotFound(
+                    f"there is no dataset '{name}', and you may use none; ask an admin for access"
+                )
+            raise NotFound(f"there is no dataset '{name}'; available: {', '.join(names)}")
         self.plan(principal, dataset)
         return dataset
 
@@ -160,14 +176,77 @@ class QueryService:
             f"of {dataset.name}; it is open to the roles: {', '.join(roles)}"
         )
 
+    def _check_masked_reads(
+        self,
+        principal: Principal,
+        dataset: Dataset,
+        plan: AccessPlan,
+        *,
+        measures: tuple[str, ...] = (),
+        dimensions: tuple[str, ...] = (),
+        uses_time: bool = False,
+    ) -> None:
+        """Refuse what would compute on values the principal reads masked; audited.
+
+        A masked column holds text, so a sum over it would fail in the warehouse and anything
+        else would be computed on masks rather than data. Grouping or filtering by the masked
+        column itself, and counting it, stay allowed: they see only masked values.
+        """
+        masked = plan.masks.keys()
+        if not masked:
+            return
+        refused: dict[str, dict[str, list[str]]] = {"measure": {}, "dimension": {}}
+        for name in measures:
+            measure = dataset.measure(name)
+            if measure is not None and (reads := reads_values_of(measure.expr) & masked):
+                refused["measure"][name] = sorted(reads)
+        for name in dict.fromkeys(dimensions):
+            dimension = dataset.dimension(name)
+            if dimension is None or is_plain_column(dimension.sql):
+                continue
+            if reads := reads_values_of(dimension.sql) & masked:
+                refused["dimension"][name] = sorted(reads)
+        time = dataset.time_dimension
+        if uses_time and time is not None and time.column in masked:
+            refused["dimension"][time.column] = [time.column]
+        if not any(refused.values()):
+            return
+        for kind, fields in refused.items():
+            if fields:
+                self.audit.append(
+                    principal.username,
+                    f"{kind}.access",
+                    dataset.name,
+                    "denied",
+                    {
+                        f"{kind}s": sorted(fields),
+                        "masked_columns": sorted({c for cs in fields.values() for c in cs}),
+                    },
+                )
+        names = [f"the {kind} '{name}'" for kind, fields in refused.items() for name in fields]
+        columns = sorted({c for fields in refused.values() for cs in fields.values() for c in cs})
+        raise NotAllowed(
+            f"you are not allowed to use {' or '.join(names)} of {dataset.name}: "
+            f"{'it reads' if len(names) == 1 else 'they read'} {', '.join(columns)}, which you "
+            f"see masked. Ask an admin or the dataset's steward ({dataset.steward}) for access."
+        )
+
     # -- reading -----------------------------------------------------------------------------
 
     def run(self, principal: Principal, request: QueryRequest) -> QueryResult:
         """Run an aggregate query as `principal`."""
         dataset = self.dataset(principal, request.dataset)
-        request = check_request(dataset, request)
         plan = self.plan(principal, dataset)
+        request = check_request(dataset, request, masked=plan.masks.keys())
         self._check_measures(principal, dataset, request.measures)
+        self._check_masked_reads(
+            principal,
+            dataset,
+            plan,
+            measures=request.measures,
+            dimensions=(*request.dimensions, *(f.field for f in request.filters)),
+            uses_time=request.grain is not None or request.time_range is not None,
+        )
         query = self._compile(dataset, request, plan, self._today())
         return self._execute(principal, dataset, plan, query, action="query")
 
@@ -207,22 +286,28 @@ class QueryService:
             dims = ", ".join(d.name for d in dataset.dimensions)
             raise NotFound(f"{name} has no dimension '{dimension}'; choose from: {dims}")
         plan = self.plan(principal, dataset)
+        self._check_masked_reads(principal, dataset, plan, dimensions=(dimension,))
         query = compile_distinct(dataset, plan, self.warehouse.dialect, dimension, limit)
-        result = self._execute(principal, dataset, plan, query, action="values", audit=False)
+        result = self._execute(principal, dataset, plan, query, action="values")
         return [v for v in result.table.column(0).to_pylist() if v is not None]
 
-    def freshness(self, dataset: Dataset) -> date | datetime | None:
-        """The latest value of the dataset's freshness column, re-read at most once per TTL."""
+    def freshness(self, principal: Principal, dataset: Dataset) -> date | datetime | None:
+        """The latest value of the dataset's freshness column among the rows `principal` sees."""
+        return self._latest(dataset, self.plan(principal, dataset))
+
+    def _latest(self, dataset: Dataset, plan: AccessPlan) -> date | datetime | None:
+        """The freshness reading under `plan`, re-read at most once per TTL."""
+        key = (dataset.version, plan.key)
         with self._freshness_lock:
-            if dataset.name in self._freshness:
-                return self._freshness[dataset.name]
-        query = compile_freshness(dataset, self.warehouse.dialect)
+            if key in self._freshness:
+                return self._freshness[key]
+        query = compile_freshness(dataset, plan, self.warehouse.dialect)
         latest = None
-        if query is not None:
+        if query is not None and not plan.sees_no_rows:
             table = self.warehouse.fetch(query, timeout_s=self.timeout_s)
             latest = table.column(0)[0].as_py() if table.num_rows else None
         with self._freshness_lock:
-            self._freshness[dataset.name] = latest
+            self._freshness[key] = latest
         return latest
 
     def clear_cache(self, *, freshness: bool = True) -> None:
@@ -240,10 +325,9 @@ class QueryService:
         query: CompiledQuery,
         *,
         action: str,
-        audit: bool = True,
     ) -> QueryResult:
         started = time.perf_counter()
-        freshness = self.freshness(dataset)
+        freshness = self._latest(dataset, plan)
         key = (query.fingerprint, dataset.version, str(freshness))
         table = self._cache.get(key)
         cached = table is not None
@@ -257,20 +341,19 @@ class QueryService:
                 )
             self._cache.put(key, table)
         elapsed_ms = (time.perf_counter() - started) * 1000
-        if audit:
-            self.audit.append(
-                principal.username,
-                f"dataset.{action}",
-                dataset.name,
-                "allowed",
-                {
-                    "query_hash": query.fingerprint,
-                    "dataset_version": dataset.version,
-                    "rows": table.num_rows,
-                    "cached": cached,
-                },
-            )
-        return QueryResult(
+        self.audit.append(
+            principal.username,
+            f"dataset.{action}",
+            dataset.name,
+            "allowed",
+            {
+                "query_hash": query.fingerprint,
+                "dataset_version": dataset.version,
+                "rows": table.num_rows,
+                "cached": cached,
+            },
+        )
+        result = QueryResult(
             dataset=dataset.name,
             dataset_version=dataset.version,
             table=table,
@@ -280,6 +363,20 @@ class QueryService:
             elapsed_ms=elapsed_ms,
             cached=cached,
         )
+        recorder = _recorder.get()
+        if recorder is not None:
+            recorder.append(result)
+        return result
+
+    @contextmanager
+    def recording(self) -> Iterator[list[QueryResult]]:
+        """Collect every result this context runs, e.g. all the queries behind one report."""
+        results: list[QueryResult] = []
+        token = _recorder.set(results)
+        try:
+            yield results
+        finally:
+            _recorder.reset(token)
 
 
 def freshness_age_hours(

@@ -27,7 +27,7 @@ from reportgen.warehouse import demo_company as company
 from reportgen.warehouse import demo_sql as sql
 
 DEMO_SEED = 42
-GENERATOR_VERSION = 1
+GENERATOR_VERSION = 2
 MIN_ROWS = 1_000
 TABLES = ("orders", "customers", "products", "support_tickets", "targets", "demo_meta")
 _SEED_RANGE = range(-(2**31), 2**31)  # the seed is stored as a DuckDB INTEGER

@@ -12,6 +12,13 @@ CREATE TEMP MACRO demo_uniform(k, stream) AS
 CREATE TEMP MACRO demo_normal(k, stream) AS
     sqrt(-2 * ln(1 - demo_uniform(k, stream)))
     * cos(2 * pi() * demo_uniform(k, stream + 1000));
+-- Signup day of the new customer at `rank` in its region (ranks above `established` are new):
+-- spread over the last 60 days, the newest one on end_date itself, so every region's customer
+-- data is fresh on the day the warehouse is generated.
+CREATE TEMP MACRO demo_new_signup(region, rank, established, customers) AS
+    getvariable('demo_end') - floor(60 * (rank - established - 1
+        + CASE WHEN rank - established > 1 THEN demo_uniform(hash(region, rank), 38) ELSE 0 END)
+        / (customers - established))::INTEGER;
 """
 
 LOOKUPS = """
@@ -67,8 +74,16 @@ WITH drawn AS (
         getvariable('demo_last_names')[
             1 + floor(demo_uniform(i, 33) * len(getvariable('demo_last_names')))::INTEGER
         ] AS last_name,
-        (hash(i, 34, getvariable('demo_seed')) >> 1)::BIGINT AS phone_draw
+        (hash(i, 34, getvariable('demo_seed')) >> 1)::BIGINT AS phone_draw,
+        demo_uniform(i, 37) AS newness
     FROM range(getvariable('demo_customers')) AS t(i)
+),
+-- Three percent of each region's customers (at least one) signed up in the last weeks.
+aged AS (
+    SELECT *,
+        row_number() OVER (PARTITION BY region ORDER BY newness, customer_id)
+            <= greatest(1, count(*) OVER (PARTITION BY region) * 3 // 100) AS is_new
+    FROM drawn
 )
 SELECT
     d.customer_id,
@@ -86,18 +101,22 @@ SELECT
     c.item AS country,
     d.region,
     s.item AS segment,
-    -- Enterprise accounts come first, so the most frequent buyers are the biggest ones.
+    d.is_new,
+    -- Enterprise accounts come first, so the most frequent buyers are the biggest ones; new
+    -- customers come last, so ranks above a region's established count are the new ones.
     row_number() OVER (
         PARTITION BY d.region
-        ORDER BY list_position(['Enterprise', 'Mid-Market', 'SMB', 'Consumer'], s.item),
+        ORDER BY d.is_new,
+            list_position(['Enterprise', 'Mid-Market', 'SMB', 'Consumer'], s.item),
             d.customer_id
     ) AS region_rank
-FROM drawn AS d
+FROM aged AS d
 JOIN demo_pick AS c ON c.dimension = 'country' AND c.grp = d.region AND c.bucket = d.country_bucket
 JOIN demo_pick AS s ON s.dimension = 'segment' AND s.grp = '' AND s.bucket = d.segment_bucket;
 
 CREATE TEMP TABLE demo_region_sizes AS
-SELECT region, count(*) AS customers FROM demo_customers GROUP BY region;
+SELECT region, count(*) AS customers, count(*) FILTER (WHERE NOT is_new) AS established
+FROM demo_customers GROUP BY region;
 """
 
 # One cell per (day, region) with an integer weight (integers keep the cumulative sums exact);
@@ -149,7 +168,14 @@ ORDERS = """
 CREATE TABLE orders AS
 WITH placed AS (
     SELECT o.i, c.day AS order_date, c.region,
-        1 + floor(z.customers * pow(demo_uniform(o.i, 10), 1.8))::BIGINT AS customer_rank,
+        1 + floor(z.customers * pow(demo_uniform(o.i, 10), 1.8))::BIGINT AS drawn_rank,
+        -- A new customer cannot buy before signing up: the order goes to an established one.
+        CASE
+            WHEN drawn_rank > z.established
+                AND c.day < demo_new_signup(c.region, drawn_rank, z.established, z.customers)
+                THEN 1 + floor(z.established * pow(demo_uniform(o.i, 10), 1.8))::BIGINT
+            ELSE drawn_rank
+        END AS customer_rank,
         floor(demo_uniform(o.i, 11) * 1000)::INTEGER AS channel_bucket,
         floor(demo_uniform(o.i, 12) * 1000)::INTEGER AS product_bucket,
         o.i IN (SELECT i FROM demo_big_orders) AS is_big
@@ -214,12 +240,16 @@ WITH first_orders AS (
     SELECT customer_id, min(order_date) AS first_order FROM orders GROUP BY customer_id
 )
 SELECT c.customer_id, c.name, c.email, c.phone, c.country, c.region, c.segment,
-    coalesce(
-        f.first_order - floor(demo_uniform(c.customer_id, 35) * 400)::INTEGER,
-        getvariable('demo_start') - 730 + floor(demo_uniform(c.customer_id, 36)
-            * (getvariable('demo_end') - getvariable('demo_start') + 730))::INTEGER
-    ) AS signup_date
+    CASE
+        WHEN c.is_new THEN demo_new_signup(c.region, c.region_rank, z.established, z.customers)
+        ELSE coalesce(
+            f.first_order - floor(demo_uniform(c.customer_id, 35) * 400)::INTEGER,
+            getvariable('demo_start') - 730 + floor(demo_uniform(c.customer_id, 36)
+                * (getvariable('demo_end') - getvariable('demo_start') + 730))::INTEGER
+        )
+    END AS signup_date
 FROM demo_customers AS c
+JOIN demo_region_sizes AS z USING (region)
 LEFT JOIN first_orders AS f USING (customer_id)
 ORDER BY c.customer_id;
 """

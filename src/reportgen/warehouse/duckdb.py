@@ -1,4 +1,9 @@
-"""The embedded warehouse: a DuckDB file opened read-only, one cursor per query."""
+"""The embedded warehouse: a DuckDB file opened read-only, one cursor per query.
+
+A query with hashed masks reads the deployment's mask key from a DuckDB variable, set on the
+query's own cursor just before it runs (DuckDB variables belong to one connection), so the key
+never appears in the SQL or its values.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +13,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-from reportgen.domain.sql import CompiledQuery, Dialect
+from reportgen.domain.sql import MASK_KEY_VARIABLE, CompiledQuery, Dialect
 from reportgen.errors import ConfigurationError, QueryTimeout, WarehouseError
 
 
@@ -17,19 +22,27 @@ class DuckDBWarehouse:
 
     dialect = Dialect.DUCKDB
 
-    def __init__(self, path: Path, *, threads: int | None = None) -> None:
+    def __init__(
+        self, path: Path, *, threads: int | None = None, mask_key: str | None = None
+    ) -> None:
         if not path.is_file():
             raise ConfigurationError(
                 f"the warehouse file {path} does not exist; create the demo warehouse with "
                 "`reportgen seed-demo` or point REPORTGEN_WAREHOUSE_URL at your warehouse"
             )
         self.path = path
+        self._mask_key = mask_key
         config: dict[str, str | bool | int | float | list[str]] = (
             {"threads": threads} if threads else {}
         )
         self._connection = duckdb.connect(str(path), read_only=True, config=config)
 
     def fetch(self, query: CompiledQuery, *, timeout_s: float) -> pa.Table:
+        if query.uses_mask_key and self._mask_key is None:
+            raise ConfigurationError(
+                "this query hashes masked columns but the warehouse has no mask key; set "
+                "REPORTGEN_MASK_KEY or let reportgen generate one in REPORTGEN_DATA_DIR"
+            )
         cursor = self._connection.cursor()
         timed_out = threading.Event()
 
@@ -40,6 +53,9 @@ class DuckDBWarehouse:
         timer = threading.Timer(timeout_s, cancel)
         timer.start()
         try:
+            if query.uses_mask_key:
+                # The name is a constant; the key travels as a bound value.
+                cursor.execute(f"SET VARIABLE {MASK_KEY_VARIABLE} = ?", [self._mask_key])
             return cursor.sql(query.sql, params=list(query.params)).to_arrow_table()
         except duckdb.InterruptException as exc:
             raise QueryTimeout(
