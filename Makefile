@@ -5,27 +5,33 @@ VENV := .venv
 BIN := $(VENV)/bin
 PYTEST_ARGS ?=
 
-.PHONY: help run test test-fast lint bench image lock install install-test system clean
+.PHONY: help run test test-fast lint bench image lock install install-test system system-test postgres clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
 
 system: ## Install missing Debian packages (Chromium, Pango, fonts)
-	@scripts/install-system.sh
+	@scripts/install-system.sh scripts/system-packages.txt
+
+system-test: ## Install missing Debian packages, with those only the tests need (PostgreSQL)
+	@scripts/install-system.sh scripts/system-packages.txt scripts/test-system-packages.txt
+
+postgres: system-test ## Start the local PostgreSQL the store tests use, if it is down
+	@scripts/start-postgres.sh
 
 install: system ## Install the app's Python packages into .venv
 	@scripts/install-python.sh requirements.txt
 
-install-test: system ## Install the app's and the test tools' Python packages
+install-test: system-test ## Install the app's and the test tools' Python packages
 	@scripts/install-python.sh requirements-dev.txt
 
 run: install ## Seed the demo on first start and serve the app on http://localhost:8501
 	$(BIN)/reportgen up
 
-test: install-test lint ## Lint, type-check, then run the whole test suite with coverage
+test: install-test lint postgres ## Lint, type-check, then run the whole test suite with coverage
 	$(BIN)/pytest -p no:cacheprovider --cov --cov-report=term $(PYTEST_ARGS)
 
-test-fast: install-test ## The suite without slow tests
+test-fast: install-test postgres ## The suite without slow tests
 	$(BIN)/pytest -p no:cacheprovider -m "not slow" $(PYTEST_ARGS)
 
 lint: install-test ## ruff, mypy --strict, import-linter

@@ -1,9 +1,14 @@
 #!/usr/bin/env bash
-# Install the Debian packages in scripts/system-packages.txt that are missing.
+# Install the missing Debian packages of the given lists (default: scripts/system-packages.txt).
+#   scripts/install-system.sh [LIST...]   e.g. scripts/test-system-packages.txt for `make test`
 # Idempotent: when everything is there it installs nothing and does not touch apt.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-mapfile -t wanted < <(grep -Ev '^\s*(#|$)' "$here/system-packages.txt")
+lists=("$@")
+if [ ${#lists[@]} -eq 0 ]; then
+    lists=("$here/system-packages.txt")
+fi
+mapfile -t wanted < <(cat "${lists[@]}" | grep -Ev '^\s*(#|$)')
 
 missing=()
 for package in "${wanted[@]}"; do

@@ -3,6 +3,10 @@
 The catalog and report specs are YAML written by people; every problem found in one is reported
 as ``file:line: message``. `LocatedYaml` composes the document node by node so each key and item
 keeps its line, and `describe_error` turns a pydantic error into a sentence.
+
+Anchors and aliases (``&a``, ``*a``) are refused where they appear: a definition is read by
+reviewers, who should see every value written out, and an alias can make a document refer to
+itself or expand exponentially ("billion laughs").
 """
 
 from __future__ import annotations
@@ -15,6 +19,31 @@ import yaml
 from reportgen.errors import Problem
 
 Location = tuple[str | int, ...]
+NO_ALIASES = "aliases are not allowed"
+
+
+class _Refused(yaml.MarkedYAMLError):
+    """Valid YAML that definitions may not use."""
+
+
+class _NoAliasLoader(yaml.SafeLoader):
+    """The safe loader, refusing anchors and aliases as soon as the composer meets one."""
+
+    def compose_node(self, parent: yaml.Node | None, index: int) -> yaml.Node | None:
+        event: Any = self.peek_event()  # type: ignore[no-untyped-call]
+        mark: Any = event.start_mark
+        anchor = getattr(event, "anchor", None)
+        if isinstance(event, yaml.AliasEvent):
+            raise _Refused(
+                problem=f"{NO_ALIASES} (*{anchor}): write the value out in full",
+                problem_mark=mark,
+            )
+        if anchor is not None:
+            raise _Refused(
+                problem=f"anchors (&{anchor}) and {NO_ALIASES}: write each value out in full",
+                problem_mark=mark,
+            )
+        return super().compose_node(parent, index)
 
 
 class LocatedYaml:
@@ -51,7 +80,14 @@ class LocatedYaml:
 def parse_located(text: str, name: str, problems: list[Problem]) -> LocatedYaml | None:
     """Parse `text` (from the file `name`); append a located problem and return None on failure."""
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        node = yaml.compose(text, Loader=_NoAliasLoader)
+    except _Refused as exc:
+        line = exc.problem_mark.line + 1 if exc.problem_mark else 1
+        problems.append(Problem(str(exc.problem), name, line))
+        return None
+    except RecursionError:
+        problems.append(Problem("the document is nested too deeply", name, 1))
+        return None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else 1
@@ -65,6 +101,9 @@ def parse_located(text: str, name: str, problems: list[Problem]) -> LocatedYaml 
         return None
     try:
         return LocatedYaml(node)
+    except RecursionError:
+        problems.append(Problem("the document is nested too deeply", name, 1))
+        return None
     except yaml.MarkedYAMLError as exc:
         line = exc.problem_mark.line + 1 if exc.problem_mark else 1
         problems.append(Problem(str(exc.problem), name, line))

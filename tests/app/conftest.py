@@ -5,11 +5,15 @@ the root conftest with ``seed_demo_warehouse(rows=20_000, end_date=2026-10-31)``
 metadata DB migrated and seeded with the demo users. Each test points the ``REPORTGEN_*``
 variables at it; the app builds its services once (``st.cache_resource``), and the cache is
 cleared at the end of the session, which closes them.
+
+The clock the catalog page measures data freshness with is frozen at `FROZEN_NOW`, so what the
+tests read ("948 h old; within its 2208 h SLA") does not depend on the day they run.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +22,11 @@ import streamlit as st
 from streamlit.runtime.pages_manager import PagesManager
 from streamlit.testing.v1 import AppTest
 
+import reportgen.services.catalog
 from reportgen.bootstrap import Services, build_services
+from reportgen.domain.catalog import Catalog
+from reportgen.services.catalog import CatalogService
+from reportgen.services.queries import QueryService
 from reportgen.services.users import seed_demo_users
 from reportgen.settings import load_settings
 
@@ -26,6 +34,8 @@ APP = Path(__file__).resolve().parents[2] / "app.py"
 # 32 bytes or more: PyJWT warns (an error here) about shorter HMAC keys for the sign-in cookie.
 COOKIE_KEY = "test-key-for-the-app-tests-only-0123456789"
 TIMEOUT_S = 30
+FROZEN_NOW = datetime(2026, 11, 10, 12, 0, tzinfo=UTC)
+"""Ten and a half days after the demo data ends (2026-10-31)."""
 
 
 def app_env(data_dir: Path, warehouse: Path) -> dict[str, str]:
@@ -71,6 +81,18 @@ def navigation_mode(monkeypatch: pytest.MonkeyPatch) -> None:
         PagesManager.uses_pages_directory = False
 
     monkeypatch.setattr(PagesManager, "__init__", init)
+
+
+@pytest.fixture(autouse=True)
+def frozen_clock(monkeypatch: pytest.MonkeyPatch) -> datetime:
+    """Freshness ages as of `FROZEN_NOW`: every CatalogService the app builds gets that clock."""
+    original = reportgen.services.catalog.CatalogService.__init__
+
+    def frozen(self: CatalogService, catalog: Catalog, queries: QueryService, **_: object) -> None:
+        original(self, catalog, queries, clock=lambda: FROZEN_NOW)
+
+    monkeypatch.setattr(reportgen.services.catalog.CatalogService, "__init__", frozen)
+    return FROZEN_NOW
 
 
 @pytest.fixture

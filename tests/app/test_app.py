@@ -16,6 +16,7 @@ from components.session import PRINCIPAL_KEY
 from reportgen.bootstrap import Services
 from reportgen.errors import NotAllowed
 from reportgen.services.catalog import CatalogService
+from reportgen.services.users import UserService, attempted_name
 
 SignIn = Callable[[str], AppTest]
 SHA256_HEX = re.compile(r"^[0-9a-f]{64}$")
@@ -110,6 +111,77 @@ def test_a_wrong_password_is_refused_and_audited(app: AppTest, app_services: Ser
     assert audit_actions(app_services, "victor", "user.sign_in")[0] == "failed"
 
 
+def sign_in_with(app: AppTest, username: str, password: str) -> AppTest:
+    run(app)
+    user_field, password_field = app.text_input
+    user_field.input(username)
+    password_field.input(password)
+    app.button[0].click()
+    return run(app)
+
+
+def test_the_form_checks_passwords_with_the_user_service(
+    app: AppTest, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls: list[tuple[str, str]] = []
+    real = UserService.authenticate
+
+    def spy(self: UserService, username: str, password: str) -> object:
+        calls.append((username, password))
+        return real(self, username, password)
+
+    monkeypatch.setattr(UserService, "authenticate", spy)
+    sign_in_with(app, "ana", "ana-demo-pass")
+
+    assert calls == [("ana", "ana-demo-pass")]
+    assert app.session_state["authentication_status"] is True
+
+
+def test_the_password_is_not_kept_after_an_attempt(app: AppTest) -> None:
+    sign_in_with(app, "victor", "not-his-password")
+
+    assert [field.value for field in app.text_input] == ["victor", ""]
+
+
+def test_an_empty_form_asks_for_both_fields(app: AppTest) -> None:
+    run(app)
+    app.button[0].click()
+    run(app)
+
+    assert [error.value for error in app.error] == ["Enter your username and password."]
+
+
+def test_repeated_failures_lock_the_username_with_a_clear_message(
+    app: AppTest, app_services: Services
+) -> None:
+    app_services.users.add("walt", "walt-demo-pass", ["viewer"], attributes={"region": ["APAC"]})
+    for _ in range(5):
+        sign_in_with(app, "walt", "a wrong guess")
+        assert [error.value for error in app.error] == ["Wrong username or password."]
+
+    sign_in_with(app, "walt", "walt-demo-pass")  # the right password, but too late
+
+    [error] = app.error
+    assert error.value.startswith("Too many failed sign-in attempts for this username.")
+    assert re.search(r"Try again in \d+ seconds?\.$", error.value)
+    assert app.session_state["authentication_status"] is not True
+    assert "Data catalog" not in texts(app)
+    assert audit_actions(app_services, "walt", "user.sign_in")[:2] == ["denied", "failed"]
+
+
+def test_an_unknown_username_is_audited_as_typed(app: AppTest, app_services: Services) -> None:
+    typed = "Nobody\tHere " + "z" * 80
+    sign_in_with(app, typed, "whatever-it-is")
+
+    assert [error.value for error in app.error] == ["Wrong username or password."]
+    name = attempted_name(typed)
+    assert name.startswith("nobody here zzz") and len(name) == 64
+    [event] = app_services.audit.recent(actor=name, action="user.sign_in")
+    assert (event.target, event.outcome) == (name, "failed")
+    assert event.details["reason"] == "unknown user"
+    assert app_services.audit.recent(actor="?") == []
+
+
 def test_sidebar_names_the_user_and_signs_out(signed_in: SignIn, app_services: Services) -> None:
     at = run(signed_in("ana"))
     sidebar = [str(element.value) for element in at.sidebar.markdown] + [
@@ -153,7 +225,11 @@ def test_ana_sees_every_dataset_her_role_opens(signed_in: SignIn) -> None:
     assert any("Certified" in text and "Confidential" in text for text in shown)
     assert any("Owner: Finance Analytics" in text and "finance-data@" in text for text in shown)
     assert any(text.startswith(":orange[⚠ Late: latest 2026-10-31") for text in shown)
-    assert any("within its 2208 h SLA" in text and "✓" in text for text in shown)
+    # As of the frozen clock (2026-11-10 12:00 UTC), whatever the day the test runs.
+    assert any(
+        "latest 2026-10-01 00:00, 948 h old; within its 2208 h SLA" in text and "✓" in text
+        for text in shown
+    )
     assert any("rows limited to region in (EMEA)" in text for text in shown)
     assert any("masked columns: email, name, phone" in text for text in shown)
 

@@ -174,3 +174,118 @@ def test_repository_catalog_dir_exists() -> None:
         "support_tickets",
         "targets",
     ]
+
+
+SCHEMA_AND_REFERENCE_ERRORS = """\
+name: things
+title: Things
+description: Five schema errors and eight cross-reference errors, all reported at once.
+owner: Team
+classification: secret
+source:
+  table: things
+allowed_roles: [viewer]
+columns:
+  - {name: id, type: integer}
+  - {name: region, type: string}
+  - {name: amount, type: money}
+  - {name: email, type: string, pii: true}
+dimensions:
+  - {name: region}
+  - {name: territory}
+  - {name: Bad}
+  - {name: big, expr: max(amount)}
+measures:
+  - {name: total, expr: sum(price)}
+  - {name: count_all, expr: id}
+  - {name: rows, expr: "count(*)", format: fancy}
+  - {name: region, expr: count(id)}
+time_dimension: {column: region}
+freshness: {column: loaded_at, sla_hours: 24}
+row_policies:
+  - {name: scope, column: zone, attribute: team}
+"""
+
+
+def test_schema_errors_do_not_hide_cross_reference_errors(tmp_path: Path) -> None:
+    write(tmp_path, "things", SCHEMA_AND_REFERENCE_ERRORS)
+    path = tmp_path / "things.yml"
+
+    found = problems_of(tmp_path)
+
+    schema = [
+        f"{path}:1: missing required field 'steward'",
+        f"{path}:5: 'classification'",
+        f"{path}:12: 'columns.2.type'",
+        f"{path}:13: 'columns.3'",
+        f"{path}:17: 'dimensions.2.name'",
+        f"{path}:22: 'measures.2.format'",
+    ]
+    references = [
+        f"{path}:16: dimension 'territory' is not a column",
+        f"{path}:18: dimension expression 'max(amount)' must not aggregate",
+        f"{path}:20: expression 'sum(price)' names unknown column 'price'",
+        f"{path}:21: measure expression 'id' must aggregate",
+        f"{path}:20: 'region' is both a dimension and a measure",
+        f"{path}:24: time dimension 'region' must be a date or timestamp",
+        f"{path}:25: freshness names unknown column 'loaded_at'",
+        f"{path}:27: row policy 'scope' names unknown column 'zone'",
+        f"{path}:27: row policy 'scope' names unknown attribute 'team'",
+    ]
+    for expected in schema + references:
+        assert any(problem.startswith(expected) for problem in found), expected
+    # Columns that failed the schema still count as defined: 'amount' is not "unknown".
+    assert not any("unknown column 'amount'" in problem for problem in found)
+    assert len(found) == len(schema) + len(references)
+    lines = [int(problem.removeprefix(f"{path}:").split(":")[0]) for problem in found]
+    assert lines == sorted(lines)
+
+
+def test_problems_of_every_file_come_sorted_by_file_and_line(tmp_path: Path) -> None:
+    write(tmp_path, "b", GOOD.format(name="b").replace("sum(amount)", "sum(nope)") + "x: 1\n")
+    write(tmp_path, "a", GOOD.format(name="a").replace("internal", "secret"))
+
+    found = problems_of(tmp_path)
+
+    located = [(problem.split(":")[0], int(problem.split(":")[1])) for problem in found]
+    assert located == sorted(located)
+    assert [name for name, _ in located] == [str(tmp_path / "a.yml")] + [
+        str(tmp_path / "b.yml")
+    ] * 2
+
+
+@pytest.mark.parametrize(
+    ("text", "line"),
+    [
+        ("a: &a [*a]\n", 1),
+        ("name: things\ntitle: &t Things\ndescription: *t\n", 2),
+        ("name: things\nlol: [x, y]\ncolumns: *nowhere\n", 3),
+    ],
+)
+def test_yaml_anchors_and_aliases_are_refused_where_they_are(
+    tmp_path: Path, text: str, line: int
+) -> None:
+    write(tmp_path, "things", text)
+
+    [problem] = problems_of(tmp_path)
+
+    assert problem.startswith(f"{tmp_path / 'things.yml'}:{line}: ")
+    assert "aliases are not allowed" in problem
+
+
+def test_an_alias_bomb_is_refused_at_once(tmp_path: Path) -> None:
+    lines = ["a0: &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol, lol]"]
+    lines += [f"a{n}: &a{n} [{', '.join([f'*a{n - 1}'] * 10)}]" for n in range(1, 12)]
+    write(tmp_path, "things", "\n".join(lines) + "\n")
+
+    [problem] = problems_of(tmp_path)
+
+    assert "aliases are not allowed" in problem
+
+
+def test_a_document_nested_too_deeply_is_a_problem_not_a_crash(tmp_path: Path) -> None:
+    write(tmp_path, "things", "name: " + "[" * 20_000 + "]" * 20_000 + "\n")
+
+    [problem] = problems_of(tmp_path)
+
+    assert problem == f"{tmp_path / 'things.yml'}:1: the document is nested too deeply"

@@ -1,8 +1,10 @@
 """Fixtures running every store test against SQLite (a temp file) and the local PostgreSQL.
 
 PostgreSQL gets one database per test run (``reportgen_test_<hex>``), migrated once and dropped
-at the end; tests are isolated by emptying the tables before each one. A test that needs a
-database without schema gets a fresh SQLite file, or a fresh schema in that PostgreSQL database.
+at the end; tests are isolated by emptying the tables (and removing the recorded audit head)
+before each one. A test that needs a database without schema gets a fresh SQLite file, or a
+fresh schema in that PostgreSQL database. ``scripts/start-postgres.sh`` starts the local server
+and creates the ``reportgen_test`` role these tests sign in as.
 """
 
 from __future__ import annotations
@@ -21,10 +23,12 @@ from reportgen.store import MetadataStore
 from reportgen.store.tables import ALL_TABLES
 
 POSTGRES_ADMIN_URL = os.environ.get(
-    "REPORTGEN_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+    "REPORTGEN_TEST_POSTGRES_URL",
+    "postgresql+psycopg://reportgen_test:reportgen_test@127.0.0.1:5432/postgres",
 )
-START_POSTGRES = "pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start"
+START_POSTGRES = "scripts/start-postgres.sh"
 BCRYPT_ROUNDS = 4  # the minimum: tests check behaviour, not hashing cost
+AUDIT_KEY = b"test-audit-key-for-the-store-tests-0123456789"
 
 BACKENDS = [
     pytest.param("sqlite", id="sqlite"),
@@ -76,11 +80,23 @@ def database_url(
 
 
 @pytest.fixture(scope="session")
-def migrated_store(database_url: str) -> Iterator[MetadataStore]:
-    store = MetadataStore(database_url, bcrypt_rounds=BCRYPT_ROUNDS)
+def migrated_store(
+    database_url: str, backend: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[MetadataStore]:
+    head = tmp_path_factory.mktemp(f"audit-{backend}") / "audit.head"
+    store = MetadataStore(
+        database_url, bcrypt_rounds=BCRYPT_ROUNDS, audit_key=AUDIT_KEY, audit_head=head
+    )
     store.upgrade()
     yield store
     store.dispose()
+
+
+def clear_store(store: MetadataStore) -> None:
+    """Empty every table and forget the recorded audit head: a store as good as new."""
+    empty_tables(store.engine)
+    if store.audit_head is not None:
+        store.audit_head.unlink(missing_ok=True)
 
 
 def empty_tables(engine: Engine) -> None:
@@ -96,8 +112,8 @@ def empty_tables(engine: Engine) -> None:
 
 @pytest.fixture
 def store(migrated_store: MetadataStore) -> MetadataStore:
-    """The migrated store of the current backend, with every table empty."""
-    empty_tables(migrated_store.engine)
+    """The migrated store of the current backend, with every table empty and no audit head."""
+    clear_store(migrated_store)
     return migrated_store
 
 
@@ -123,9 +139,14 @@ def empty_database_url(
 
 
 @pytest.fixture
-def empty_store(empty_database_url: str) -> Iterator[MetadataStore]:
+def empty_store(empty_database_url: str, tmp_path: Path) -> Iterator[MetadataStore]:
     """A store on a database without schema, disposed after the test."""
-    store = MetadataStore(empty_database_url, bcrypt_rounds=BCRYPT_ROUNDS)
+    store = MetadataStore(
+        empty_database_url,
+        bcrypt_rounds=BCRYPT_ROUNDS,
+        audit_key=AUDIT_KEY,
+        audit_head=tmp_path / "audit.head",
+    )
     yield store
     store.dispose()
 

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
+import logging
 import subprocess
 import sys
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,12 +18,13 @@ from hypothesis import strategies as st
 from sqlalchemy import insert, select, text
 from sqlalchemy.exc import IntegrityError
 
-from reportgen.domain.audit import GENESIS_HASH
-from reportgen.errors import InternalError, InvalidInput
+from reportgen.domain.audit import GENESIS_HASH, ChainHead, audit_context, event_hash
+from reportgen.errors import ConfigurationError, InternalError, InvalidInput
 from reportgen.store import AuditLog, MetadataStore
-from reportgen.store.tables import audit_events
+from reportgen.store.audit_head import HeadAnchor
+from reportgen.store.tables import ALL_TABLES, audit_events
 
-from .conftest import empty_tables
+from .conftest import AUDIT_KEY, clear_store
 
 SQL = Callable[..., None]
 
@@ -48,7 +52,7 @@ def test_append_builds_a_valid_chain(store: MetadataStore) -> None:
     assert (first.seq, second.seq) == (1, 2)
     assert first.prev_hash == GENESIS_HASH
     assert second.prev_hash == first.hash
-    assert second.hash == second.computed_hash()
+    assert second.hash == second.computed_hash(AUDIT_KEY)
     assert second.details == {"rows": 10}
     assert store.audit.list() == [second, first]  # read back exactly as returned
     report = store.audit.verify()
@@ -176,10 +180,11 @@ def test_verify_names_an_altered_hash(store: MetadataStore, sql: SQL) -> None:
 
 def test_verify_sees_a_rewritten_and_rehashed_row(store: MetadataStore, sql: SQL) -> None:
     append_five(store)
+    # Even a tamperer holding the key breaks the link to the next event.
     forged = store.audit.list(target="report:2")[0].model_copy(update={"actor": "mallory"})
     sql(
         "UPDATE audit_events SET actor = 'mallory', hash = :hash WHERE seq = 2",
-        hash=forged.computed_hash(),
+        hash=forged.computed_hash(AUDIT_KEY),
     )
 
     report = store.audit.verify()
@@ -280,14 +285,16 @@ def test_concurrent_appends_from_threads_form_one_chain(store: MetadataStore) ->
     report = store.audit.verify(batch_size=30)
     assert report.ok
     assert report.checked == threads_count * per_thread
+    assert report.anchored_seq == threads_count * per_thread
     for t in range(threads_count):
         assert len(store.audit.list(actor=f"user{t}")) == per_thread
 
 
 WRITER_PROCESS = """
 import sys
+from pathlib import Path
 from reportgen.store import MetadataStore
-store = MetadataStore(sys.argv[1])
+store = MetadataStore(sys.argv[1], audit_key=sys.argv[4], audit_head=Path(sys.argv[5]))
 for n in range(int(sys.argv[3])):
     store.audit.append(sys.argv[2], "report.view", f"report:{n}", "allowed", {"n": n})
 store.dispose()
@@ -301,7 +308,16 @@ def test_concurrent_appends_from_processes_form_one_chain(
     processes, per_process = 3, 15
     writers = [
         subprocess.Popen(
-            [sys.executable, "-c", WRITER_PROCESS, database_url, f"proc{p}", str(per_process)],
+            [
+                sys.executable,
+                "-c",
+                WRITER_PROCESS,
+                database_url,
+                f"proc{p}",
+                str(per_process),
+                AUDIT_KEY.decode(),
+                str(store.audit_head),
+            ],
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
@@ -312,7 +328,10 @@ def test_concurrent_appends_from_processes_form_one_chain(
 
     assert [writer.returncode for writer in writers] == [0] * processes, outputs
     assert stored_seqs(store) == list(range(1, processes * per_process + 1))
-    assert store.audit.verify().ok
+    report = store.audit.verify()
+    assert report.ok
+    # The recorded head never moved backwards, however the writers interleaved.
+    assert report.anchored_seq == processes * per_process
 
 
 # Text the columns can hold on both backends: no NUL, no lone surrogates (not UTF-8).
@@ -323,7 +342,9 @@ TAMPERS = {
     "outcome": "UPDATE audit_events SET outcome = CASE WHEN outcome = 'denied'"
     " THEN 'allowed' ELSE 'denied' END WHERE seq = :seq",
     "details": "UPDATE audit_events SET details = '{\"tampered\": true}' WHERE seq = :seq",
-    "hash": "UPDATE audit_events SET hash = 'ff' || substr(hash, 3) WHERE seq = :seq",
+    # Always a different hash: a plain 'ff' prefix left one in 256 hashes unchanged.
+    "hash": "UPDATE audit_events SET hash = CASE WHEN substr(hash, 1, 2) = 'ff' THEN 'ee'"
+    " ELSE 'ff' END || substr(hash, 3) WHERE seq = :seq",
     "delete": "DELETE FROM audit_events WHERE seq = :seq",
 }
 event_fields = st.fixed_dictionaries(
@@ -358,14 +379,13 @@ event_fields = st.fixed_dictionaries(
 def test_stored_chains_verify_and_any_single_tampering_is_caught(
     store: MetadataStore, fields: list[dict[str, Any]], data: st.DataObject, how: str
 ) -> None:
-    empty_tables(store.engine)
+    clear_store(store)
     for values in fields:
         store.audit.append(**values)
     assert store.audit.verify().ok
 
-    # Deleting the newest event is invisible to the chain alone; anything else is not.
-    last = len(fields) - 1 if how == "delete" else len(fields)
-    seq = data.draw(st.integers(min_value=1, max_value=last), label="seq")
+    # The head recorded outside the database makes deleting the newest event visible too.
+    seq = data.draw(st.integers(min_value=1, max_value=len(fields)), label="seq")
     with store.engine.begin() as connection:
         connection.execute(text(TAMPERS[how]), {"seq": seq})
     report = store.audit.verify(batch_size=2)
@@ -373,3 +393,221 @@ def test_stored_chains_verify_and_any_single_tampering_is_caught(
     assert not report.ok
     assert report.first_broken_seq == seq
     assert report.checked == seq - 1
+
+
+# -- the keyed chain and its head recorded outside the database --------------------------------
+
+
+def rewrite_chain(store: MetadataStore, key: bytes, *, drop: int, forge_tail: bool = False) -> None:
+    """What a tamperer with write access does: delete an event, renumber the rest and recompute
+    every hash with the public recipe, optionally appending a forged event to restore the count."""
+    kept = [e for e in reversed(store.audit.list()) if e.seq != drop]
+    if forge_tail:
+        kept.append(kept[-1].model_copy(update={"actor": "mallory", "target": "report:99"}))
+    rows, prev_hash = [], GENESIS_HASH
+    for seq, event in enumerate(kept, start=1):
+        fields = event.model_dump(exclude={"seq", "prev_hash", "hash"})
+        digest = event_hash(
+            prev_hash, seq, event.at, event.actor, event.action, event.target, event.outcome,
+            event.details, key=key,
+        )  # fmt: skip
+        rows.append({**fields, "seq": seq, "prev_hash": prev_hash, "hash": digest})
+        prev_hash = digest
+    with store.engine.begin() as connection:
+        connection.execute(audit_events.delete())
+        connection.execute(insert(audit_events), rows)
+
+
+def test_removing_the_newest_events_is_detected(store: MetadataStore, sql: SQL) -> None:
+    append_five(store)
+    sql("DELETE FROM audit_events WHERE seq >= 4")
+
+    report = store.audit.verify()
+
+    assert not report.ok
+    assert report.first_broken_seq == 4
+    assert report.reason == (
+        "events after 3 were removed (the head recorded outside the database is event 5)"
+    )
+    assert report.checked == 3
+    assert report.anchored_seq == 5
+
+
+def test_removing_every_event_is_detected(store: MetadataStore, sql: SQL) -> None:
+    append_five(store)
+    sql("DELETE FROM audit_events")
+
+    report = store.audit.verify()
+
+    assert not report.ok
+    assert report.first_broken_seq == 1
+    assert report.reason is not None and report.reason.startswith("events after 0 were removed")
+
+
+def test_a_chain_rewritten_without_the_key_is_detected(store: MetadataStore) -> None:
+    append_five(store)
+
+    rewrite_chain(store, b"the tamperer's own guess at the key", drop=3)
+
+    report = store.audit.verify()
+    assert not report.ok
+    assert report.first_broken_seq == 1
+    assert report.reason == "event 1 was altered (hash mismatch)"
+
+
+def test_a_chain_rewritten_with_the_key_is_caught_by_the_recorded_head(
+    store: MetadataStore,
+) -> None:
+    append_five(store)
+
+    rewrite_chain(store, AUDIT_KEY, drop=3)
+
+    report = store.audit.verify()
+    assert not report.ok
+    assert report.first_broken_seq == 5
+    assert report.reason is not None and report.reason.startswith("events after 4 were removed")
+
+
+def test_a_rewritten_chain_padded_to_its_old_length_is_caught(store: MetadataStore) -> None:
+    append_five(store)
+
+    rewrite_chain(store, AUDIT_KEY, drop=3, forge_tail=True)
+
+    report = store.audit.verify()
+    assert not report.ok
+    assert report.first_broken_seq == 5
+    assert report.reason is not None and "not the event recorded as the head" in report.reason
+
+
+def test_the_database_never_holds_the_key(store: MetadataStore) -> None:
+    append_five(store)
+    key = AUDIT_KEY.decode()
+
+    with store.engine.connect() as connection:
+        for table in ALL_TABLES:
+            for row in connection.execute(select(table)):
+                assert key not in repr(tuple(row))
+
+
+def test_appends_and_verification_need_the_key(database_url: str, store: MetadataStore) -> None:
+    keyless = MetadataStore(database_url)
+    try:
+        with pytest.raises(ConfigurationError, match="REPORTGEN_AUDIT_KEY"):
+            keyless.audit.append("alice", "report.view", "report:1", "allowed")
+        with pytest.raises(ConfigurationError, match="audit key"):
+            keyless.audit.verify()
+    finally:
+        keyless.dispose()
+
+
+def test_a_store_without_a_recorded_head_says_so(database_url: str, store: MetadataStore) -> None:
+    unanchored = MetadataStore(database_url, audit_key=AUDIT_KEY)
+    try:
+        unanchored.audit.append("alice", "report.view", "report:1", "allowed")
+        report = unanchored.audit.verify()
+    finally:
+        unanchored.dispose()
+
+    assert report.ok
+    assert report.anchored_seq is None
+
+
+def test_the_head_file_holds_the_newest_event(store: MetadataStore) -> None:
+    append_five(store)
+    newest = store.audit.list(limit=1)[0]
+
+    assert store.audit_head is not None
+    assert json.loads(store.audit_head.read_text()) == {"seq": 5, "hash": newest.hash}
+
+
+def test_the_head_never_moves_backwards(tmp_path: Path) -> None:
+    anchor = HeadAnchor(tmp_path / "audit.head")
+    anchor.advance(ChainHead(seq=7, hash="7" * 64))
+    anchor.advance(ChainHead(seq=3, hash="3" * 64))  # a slower writer, arriving late
+
+    assert anchor.read() == ChainHead(seq=7, hash="7" * 64)
+    anchor.advance(ChainHead(seq=8, hash="8" * 64))
+    assert anchor.read() == ChainHead(seq=8, hash="8" * 64)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["audit.head", "audit.head.lock"]
+
+
+def test_a_damaged_head_fails_verification_and_is_not_overwritten(
+    store: MetadataStore, caplog: pytest.LogCaptureFixture
+) -> None:
+    append_five(store)
+    assert store.audit_head is not None
+    store.audit_head.write_text("{not a head", encoding="utf-8")
+
+    with caplog.at_level(logging.ERROR, logger="reportgen.audit"):
+        store.audit.append("alice", "report.view", "report:6", "allowed")  # still recorded
+
+    assert store.audit_head.read_text(encoding="utf-8") == "{not a head"
+    assert any("anchor is damaged" in record.getMessage() for record in caplog.records)
+    report = store.audit.verify()
+    assert not report.ok
+    assert report.reason is not None and "recorded audit head is damaged" in report.reason
+
+
+def test_the_audit_context_is_recorded_with_every_event(store: MetadataStore) -> None:
+    with audit_context(operator="root", via="cli"):
+        inside = store.audit.append("ana", "dataset.query", "sales", "allowed", {"rows": 3})
+        with audit_context(via="api"):
+            nested = store.audit.append("ana", "dataset.query", "sales", "allowed", {"via": "x"})
+    outside = store.audit.append("ana", "dataset.query", "sales", "allowed", {"rows": 3})
+
+    assert inside.details == {"rows": 3, "operator": "root", "via": "cli"}
+    assert nested.details == {"operator": "root", "via": "api"}
+    assert outside.details == {"rows": 3}
+    assert store.audit.verify().ok
+
+
+# -- damaged rows: listed and reported, never a crash ----------------------------------------
+
+
+@pytest.fixture
+def loose_columns(store: MetadataStore, backend: str) -> Iterator[None]:
+    """On PostgreSQL, ``at`` and ``details`` turned into text for the test (as a tamperer with
+    DDL rights could), so they can hold what SQLite's columns accept anyway."""
+    if backend != "postgres":
+        yield
+        return
+    with store.engine.begin() as connection:
+        connection.exec_driver_sql(
+            "ALTER TABLE audit_events ALTER COLUMN details TYPE text,"
+            " ALTER COLUMN at TYPE text USING at::text"
+        )
+    try:
+        yield
+    finally:
+        with store.engine.begin() as connection:
+            connection.execute(audit_events.delete())
+            connection.exec_driver_sql(
+                "ALTER TABLE audit_events ALTER COLUMN details TYPE json USING details::json,"
+                " ALTER COLUMN at TYPE timestamptz USING at::timestamptz"
+            )
+
+
+@pytest.mark.parametrize(
+    ("column", "value", "problem"),
+    [
+        ("details", "{not json", "its details are not a JSON object"),
+        ("details", "[1, 2]", "its details are not a JSON object"),
+        ("at", "yesterday-ish", "its time is unreadable"),
+    ],
+)
+@pytest.mark.usefixtures("loose_columns")
+def test_a_row_with_unreadable_columns_is_reported_as_altered(
+    store: MetadataStore, sql: SQL, column: str, value: str, problem: str
+) -> None:
+    append_five(store)
+    sql(f"UPDATE audit_events SET {column} = :value WHERE seq = 3", value=value)
+
+    listed = store.audit.list()
+    report = store.audit.verify(batch_size=2)
+
+    assert [event.seq for event in listed] == [5, 4, 3, 2, 1]
+    assert [event.damage for event in listed] == [None, None, problem, None, None]
+    assert not report.ok
+    assert report.first_broken_seq == 3
+    assert report.reason == f"event 3 was altered ({problem})"
+    assert report.checked == 2

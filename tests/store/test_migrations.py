@@ -18,8 +18,11 @@ def schema_differences(connection: Connection, target: MetaData) -> list[object]
     return list(compare_metadata(context, target))
 
 
-def test_head_is_the_initial_revision(empty_store: MetadataStore) -> None:
-    assert empty_store.head_revision() == "0001"
+HEAD = "0002"
+
+
+def test_head_is_the_sign_in_throttle_revision(empty_store: MetadataStore) -> None:
+    assert empty_store.head_revision() == HEAD
 
 
 def test_a_new_database_has_no_revision(empty_store: MetadataStore) -> None:
@@ -57,7 +60,7 @@ def test_upgrade_twice_changes_nothing(empty_store: MetadataStore) -> None:
     empty_store.upgrade()
     empty_store.upgrade()
 
-    assert empty_store.current_revision() == "0001"
+    assert empty_store.current_revision() == HEAD
     with empty_store.engine.connect() as connection:
         assert schema_differences(connection, metadata) == []
 
@@ -104,4 +107,22 @@ def test_check_current_refuses_a_database_from_a_newer_release(
 def test_shared_store_is_current(store: MetadataStore) -> None:
     store.check_current()
 
-    assert store.current_revision() == "0001"
+    assert store.current_revision() == HEAD
+
+
+def test_the_throttle_migration_goes_down_and_up_again(empty_store: MetadataStore) -> None:
+    empty_store.upgrade("0001")
+    with empty_store.engine.connect() as connection:
+        assert "sign_in_failures" not in inspect(connection).get_table_names()
+
+    empty_store.upgrade()
+    with empty_store.engine.begin() as connection:
+        command.downgrade(migrations_config(connection), "0001")
+    assert empty_store.current_revision() == "0001"
+    with empty_store.engine.connect() as connection:
+        assert "sign_in_failures" not in inspect(connection).get_table_names()
+        assert "audit_events" in inspect(connection).get_table_names()
+
+    empty_store.upgrade()
+    with empty_store.engine.connect() as connection:
+        assert schema_differences(connection, metadata) == []

@@ -41,11 +41,19 @@ def test_add_returns_the_stored_user(store: MetadataStore) -> None:
     assert store.users.require("alice") == user
 
 
-def test_add_accepts_positional_fields_and_role_names(store: MetadataStore) -> None:
-    user = store.users.add("bob", "Bob", "bob@example.com", PASSWORD, ["viewer", "admin"], {})
+def test_add_accepts_positional_fields(store: MetadataStore) -> None:
+    user = store.users.add("bob", "Bob", "bob@example.com", PASSWORD, [Role.VIEWER, Role.ADMIN], {})
 
     assert user.roles == frozenset({Role.VIEWER, Role.ADMIN})
     assert store.users.get("bob") == user
+
+
+def test_role_names_are_not_parsed_here(store: MetadataStore) -> None:
+    """Reading role names is the service's job (`parse_roles`); the store takes `Role`s only."""
+    with pytest.raises(InvalidInput, match="unknown role ' Viewer'"):
+        store.users.add("bob", "Bob", "", PASSWORD, [" Viewer"], {})  # type: ignore[list-item]
+
+    assert store.users.list() == []
 
 
 def test_list_returns_every_user_by_username(store: MetadataStore) -> None:
@@ -126,6 +134,22 @@ def test_every_problem_is_reported_at_once(store: MetadataStore) -> None:
         add_alice(store, username="Bad Name", password="short", roles=set())
 
     assert len(raised.value.problems) == 3
+
+
+def test_new_user_problems_lists_them_without_adding(store: MetadataStore) -> None:
+    problems = store.users.new_user_problems(
+        "Bad Name", display_name=" ", email="", password="short", attributes={"Region": "x"}
+    )
+
+    assert len(problems) == 4
+    assert any("attribute name 'Region'" in problem for problem in problems)
+    assert (
+        store.users.new_user_problems(
+            "alice", display_name="Alice", email="", password=PASSWORD, attributes={}
+        )
+        == []
+    )
+    assert store.users.list() == []
 
 
 def test_only_a_bcrypt_hash_is_stored(store: MetadataStore) -> None:

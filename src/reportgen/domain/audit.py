@@ -1,24 +1,44 @@
-"""The audit trail as a hash chain: what an event is, how it is hashed, how a chain is checked.
+"""The audit trail as a keyed hash chain: what an event is, how it is sealed and checked.
 
-Each event's ``hash`` is the SHA-256 of its own fields plus the previous event's hash, so
-altering, removing or reordering any stored event breaks every check after it. Pure: the store
-persists events, this module only computes and verifies.
+Each event's ``hash`` is an HMAC-SHA256, keyed by the deployment's audit key, of its own fields
+plus the previous event's hash. Altering, removing or reordering any stored event breaks every
+check after it, and whoever can write the database but does not hold the key cannot recompute
+the chain after a rewrite. Removing the newest events leaves a shorter chain that is intact by
+itself: `ChainHead` is the newest event's position, kept outside the database, and
+`verify_chain` compares the stored chain against it. Pure: the store persists events and the
+head, this module only computes and verifies.
 
-The hashed bytes are the UTF-8 of a canonical JSON object with the keys ``action``, ``actor``,
+The MAC'd bytes are the UTF-8 of a canonical JSON object with the keys ``action``, ``actor``,
 ``at``, ``details``, ``outcome``, ``prev_hash``, ``seq`` and ``target``: keys sorted at every
 level, no whitespace, non-ASCII kept as is, ``at`` as ISO-8601 UTC with microseconds
-(``2024-05-01T09:30:00.000000+00:00``). Anyone can re-verify an exported log with that recipe.
+(``2024-05-01T09:30:00.000000+00:00``). Anyone holding the key can re-verify an exported log
+with that recipe.
+
+`audit_context` adds details to every event recorded inside a block: a door says who really
+acted and through what (``operator``, ``via``) without each service passing it along.
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import UTC, datetime
+from types import MappingProxyType
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, JsonValue, StringConstraints, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    JsonValue,
+    PrivateAttr,
+    StringConstraints,
+    field_validator,
+)
 
 GENESIS_HASH = "0" * 64
 """The ``prev_hash`` of the first event of a chain."""
@@ -31,6 +51,29 @@ _NO_NUL = r"^[^\x00]*$"
 Actor = Annotated[str, StringConstraints(min_length=1, max_length=200, pattern=_NO_NUL)]
 Action = Annotated[str, StringConstraints(min_length=1, max_length=100, pattern=_NO_NUL)]
 Target = Annotated[str, StringConstraints(max_length=500, pattern=_NO_NUL)]
+
+_CONTEXT: ContextVar[Mapping[str, JsonValue]] = ContextVar(
+    "reportgen_audit_context", default=MappingProxyType({})
+)
+
+
+@contextmanager
+def audit_context(**details: JsonValue) -> Iterator[None]:
+    """Within the block, every audit event also records ``details`` (nested blocks add up).
+
+    The context's keys win over an event's own details of the same name: the door that set them
+    knows who is acting and how better than the service that records the event.
+    """
+    token = _CONTEXT.set(MappingProxyType({**_CONTEXT.get(), **details}))
+    try:
+        yield
+    finally:
+        _CONTEXT.reset(token)
+
+
+def context_details() -> dict[str, JsonValue]:
+    """The details the current `audit_context` adds to every event (empty outside one)."""
+    return dict(_CONTEXT.get())
 
 
 def canonical_json(value: object) -> str:
@@ -55,11 +98,15 @@ def event_hash(  # noqa: PLR0917 - the chain's fields, in the order they are doc
     target: str,
     outcome: str,
     details: Mapping[str, object],
+    *,
+    key: bytes,
 ) -> str:
-    """The SHA-256 (lower-case hex) that chains an event to its predecessor.
+    """The HMAC-SHA256 (lower-case hex) that chains an event to its predecessor.
 
-    Raises ``ValueError`` for a naive ``at`` or details that are not plain JSON.
+    Raises ``ValueError`` for an empty key, a naive ``at`` or details that are not plain JSON.
     """
+    if not key:
+        raise ValueError("the audit chain needs a non-empty key")
     document = {
         "action": action,
         "actor": actor,
@@ -70,7 +117,7 @@ def event_hash(  # noqa: PLR0917 - the chain's fields, in the order they are doc
         "seq": seq,
         "target": target,
     }
-    return hashlib.sha256(canonical_json(document).encode("utf-8")).hexdigest()
+    return hmac.new(key, canonical_json(document).encode("utf-8"), hashlib.sha256).hexdigest()
 
 
 class AuditEvent(BaseModel):
@@ -87,6 +134,7 @@ class AuditEvent(BaseModel):
     details: dict[str, JsonValue] = Field(default_factory=dict)
     prev_hash: str
     hash: str
+    _damage: str | None = PrivateAttr(default=None)
 
     @field_validator("at")
     @classmethod
@@ -95,8 +143,20 @@ class AuditEvent(BaseModel):
             raise ValueError("must be timezone-aware")
         return value.astimezone(UTC)
 
-    def computed_hash(self) -> str:
-        """The hash this event's fields call for; differs from ``hash`` if it was altered."""
+    @classmethod
+    def damaged(cls, problem: str, **stored: object) -> AuditEvent:
+        """A stored row that cannot be read back as an event; its fields hold the raw values."""
+        event = cls.model_construct(**stored)  # type: ignore[arg-type]
+        event._damage = problem
+        return event
+
+    @property
+    def damage(self) -> str | None:
+        """Why the stored row could not be read (its fields are then raw), or None."""
+        return self._damage
+
+    def computed_hash(self, key: bytes) -> str:
+        """The MAC this event's fields call for; differs from ``hash`` if it was altered."""
         return event_hash(
             self.prev_hash,
             self.seq,
@@ -106,6 +166,7 @@ class AuditEvent(BaseModel):
             self.target,
             self.outcome,
             self.details,
+            key=key,
         )
 
 
@@ -113,6 +174,7 @@ def make_event(
     prev_seq: int,
     prev_hash: str,
     *,
+    key: bytes,
     at: datetime,
     actor: str,
     action: str,
@@ -142,7 +204,16 @@ def make_event(
         prev_hash=prev_hash,
         hash=GENESIS_HASH,
     )
-    return draft.model_copy(update={"hash": draft.computed_hash()})
+    return draft.model_copy(update={"hash": draft.computed_hash(key)})
+
+
+class ChainHead(BaseModel):
+    """The newest event of a chain, as recorded outside the database after each append."""
+
+    model_config = ConfigDict(frozen=True)
+
+    seq: int = Field(ge=1)
+    hash: str = Field(pattern=r"^[0-9a-f]{64}$")
 
 
 class ChainReport(BaseModel):
@@ -154,20 +225,24 @@ class ChainReport(BaseModel):
     checked: int = Field(description="Events verified intact before the first break (or all).")
     first_broken_seq: int | None = None
     reason: str | None = None
-    head_seq: int | None = Field(
-        default=None, description="Last intact event: anchor it elsewhere to detect truncation."
-    )
+    head_seq: int | None = Field(default=None, description="Last intact event.")
     head_hash: str | None = None
+    anchored_seq: int | None = Field(
+        default=None, description="The head recorded outside the database, when there is one."
+    )
 
 
-def verify_chain(events: Iterable[AuditEvent]) -> ChainReport:
+def verify_chain(
+    events: Iterable[AuditEvent], *, key: bytes, anchor: ChainHead | None = None
+) -> ChainReport:
     """Check events given in ``seq`` order: gap-free from 1, each intact, each linked to the last.
 
-    Stops at the first problem. Removing events from the end of a chain cannot be seen from the
-    chain alone; compare ``head_seq``/``head_hash`` with a copy kept elsewhere for that.
+    With an ``anchor`` (the head recorded outside the database) the chain must also reach it and
+    hold its hash there: fewer events means the newest were removed. Stops at the first problem.
     """
     prev: AuditEvent | None = None
     checked = 0
+    anchored_seq = anchor.seq if anchor else None
 
     def broken(seq: int, reason: str) -> ChainReport:
         return ChainReport(
@@ -177,6 +252,7 @@ def verify_chain(events: Iterable[AuditEvent]) -> ChainReport:
             reason=reason,
             head_seq=prev.seq if prev else None,
             head_hash=prev.hash if prev else None,
+            anchored_seq=anchored_seq,
         )
 
     for event in events:
@@ -191,9 +267,11 @@ def verify_chain(events: Iterable[AuditEvent]) -> ChainReport:
             return broken(
                 event.seq, f"event {event.seq} is out of order (expected event {expected_seq})"
             )
+        if event.damage is not None:
+            return broken(event.seq, f"event {event.seq} was altered ({event.damage})")
         try:
-            intact = event.computed_hash() == event.hash
-        except (TypeError, ValueError):  # a tampered row may not even be hashable
+            intact = hmac.compare_digest(event.computed_hash(key), event.hash)
+        except (TypeError, ValueError, AttributeError):  # a tampered row may not be hashable
             intact = False
         if not intact:
             return broken(event.seq, f"event {event.seq} was altered (hash mismatch)")
@@ -204,11 +282,25 @@ def verify_chain(events: Iterable[AuditEvent]) -> ChainReport:
                 event.seq,
                 f"event {event.seq} does not follow event {prev.seq} (prev_hash mismatch)",
             )
+        if anchor is not None and event.seq == anchor.seq and event.hash != anchor.hash:
+            return broken(
+                event.seq,
+                f"event {event.seq} is not the event recorded as the head outside the database"
+                " (the chain was rewritten from here)",
+            )
         checked += 1
         prev = event
+    if anchor is not None and (prev is None or prev.seq < anchor.seq):
+        last = prev.seq if prev else 0
+        return broken(
+            last + 1,
+            f"events after {last} were removed (the head recorded outside the database is"
+            f" event {anchor.seq})",
+        )
     return ChainReport(
         ok=True,
         checked=checked,
         head_seq=prev.seq if prev else None,
         head_hash=prev.hash if prev else None,
+        anchored_seq=anchored_seq,
     )

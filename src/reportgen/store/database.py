@@ -20,6 +20,7 @@ from sqlalchemy import Connection, Engine
 from reportgen.errors import ConfigurationError
 from reportgen.store.audit import AuditLog
 from reportgen.store.engine import create_metadata_engine, normalise_url
+from reportgen.store.sign_ins import SignInFailures
 from reportgen.store.users import DEFAULT_BCRYPT_ROUNDS, UserRepository
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
@@ -42,13 +43,34 @@ class MetadataStore:
     Repositories open one short transaction per call on `engine`; later repositories follow the
     same pattern (``with store.engine.begin() as connection: ...``, or
     `reportgen.store.engine.write_transaction` for read-then-write work).
+
+    The audit log needs two things the database must not hold. ``audit_key`` seals the chain
+    (HMAC-SHA256); without it the store still migrates and manages users, but appending or
+    verifying audit events raises `ConfigurationError`. ``audit_head`` is the file where the
+    newest event is recorded after each append (`reportgen.store.audit_head.HeadAnchor`), so
+    removing the newest events is detected. The embedded deployment keeps it in ``data_dir``
+    beside the key; a PostgreSQL deployment with several processes should point every one of
+    them at the same file on shared storage that the database's users cannot write (each
+    process's own local file also works, but then detects removals only up to the last event
+    that process appended). ``None`` records no head. Delete the head together with the
+    database when starting over, or verification reports the events as removed.
     """
 
-    def __init__(self, url: str, *, bcrypt_rounds: int = DEFAULT_BCRYPT_ROUNDS) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        bcrypt_rounds: int = DEFAULT_BCRYPT_ROUNDS,
+        audit_key: str | bytes | None = None,
+        audit_head: Path | None = None,
+    ) -> None:
         self._url = normalise_url(url)
         self.engine: Engine = create_metadata_engine(url)
         self.users = UserRepository(self.engine, bcrypt_rounds=bcrypt_rounds)
-        self.audit = AuditLog(self.engine)
+        self.sign_ins = SignInFailures(self.engine)
+        key = audit_key.encode("utf-8") if isinstance(audit_key, str) else audit_key
+        self.audit_head = audit_head
+        self.audit = AuditLog(self.engine, key=key, head=audit_head)
 
     @property
     def safe_url(self) -> str:

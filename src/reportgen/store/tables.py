@@ -7,7 +7,8 @@ here needs a migration in the same commit.
 Keys: entities (api tokens, reports, schedules, runs, deliveries, artifacts) have a text UUID
 made by `new_id`; users are keyed by their username; append-only logs (run transitions,
 delivery attempts) have an integer identity; audit events are keyed by their chain position
-``seq``. Every timestamp is timezone-aware UTC (`UtcDateTime`); structured values are JSON.
+``seq``; failed sign-ins by the username as attempted (unknown names are throttled too).
+Every timestamp is timezone-aware UTC (`UtcDateTime`); structured values are JSON.
 """
 
 from __future__ import annotations
@@ -310,6 +311,17 @@ audit_events = Table(
     Index(None, "action", "at"),
     Index(None, "target"),
     Index(None, "at"),
+)
+
+sign_in_failures = Table(
+    "sign_in_failures",
+    metadata,
+    # The attempted name, normalised; not a foreign key: unknown usernames are throttled too.
+    Column("username", String(200), primary_key=True),
+    # Failures in a row, counted afresh once the last one is old enough to be forgotten.
+    Column("failures", Integer, nullable=False),
+    Column("last_failure_at", UtcDateTime(), nullable=False),
+    Column("locked_until", UtcDateTime()),
 )
 
 # Parents before children: the order to create (and, reversed, to empty) the tables in.

@@ -1,8 +1,8 @@
 """`UserRepository`: stored accounts, their roles, attributes and bcrypt password hashes.
 
-Services get `reportgen.domain.principal.User` values back; the password hash never leaves this
-module except through `UserRepository.password_hash`, which the sign-in widget needs because it
-checks bcrypt hashes itself.
+Services get `reportgen.domain.principal.User` values back; passwords are checked here, with
+`UserRepository.verify_password`, so bcrypt hashes never leave this module (bar
+`UserRepository.password_hash`, which the `UserStore` protocol still declares).
 """
 
 from __future__ import annotations
@@ -52,13 +52,18 @@ def _password_problems(password: str) -> builtins.list[str]:
     return []
 
 
-def _roles(roles: Role | str | Iterable[Role | str]) -> tuple[frozenset[Role], builtins.list[str]]:
+def _roles(roles: Iterable[Role]) -> tuple[frozenset[Role], builtins.list[str]]:
+    """The roles as given, or the problems with them.
+
+    Turning what a person typed into roles is `reportgen.services.users.parse_roles`'s job; here
+    the values must already be `Role` members, and there must be at least one.
+    """
     parsed: set[Role] = set()
     problems: builtins.list[str] = []
-    for role in [roles] if isinstance(roles, str) else roles:
-        try:
-            parsed.add(Role(role))
-        except ValueError:
+    for role in roles:
+        if isinstance(role, Role):
+            parsed.add(role)
+        else:
             known = ", ".join(r.value for r in Role)
             problems.append(f"unknown role {role!r}: use one of {known}")
     if not parsed and not problems:
@@ -104,21 +109,19 @@ class UserRepository:
     def _hash(self, password: str) -> str:
         return bcrypt.hashpw(password.encode("utf-8"), bcrypt.gensalt(self._rounds)).decode()
 
-    def add(  # noqa: PLR0917 - callers may pass the account's fields in order
+    def new_user_problems(
         self,
         username: str,
+        *,
         display_name: str,
         email: str,
         password: str,
-        roles: Iterable[Role | str],
         attributes: Mapping[str, str | Iterable[str]] | None = None,
-    ) -> User:
-        """Create an account. Raises `InvalidInput` listing every problem, or for a taken name."""
-        username = username.strip()
-        parsed_roles, role_problems = _roles(roles)
-        parsed_attributes, attribute_problems = _attributes(attributes or {})
-        problems = [
-            *_username_problems(username),
+    ) -> builtins.list[str]:
+        """What `add` would refuse in these fields (roles aside), without adding anything."""
+        _, attribute_problems = _attributes(attributes or {})
+        return [
+            *_username_problems(username.strip()),
             *([] if display_name.strip() else ["the display name must not be empty"]),
             *(
                 ["names and emails cannot contain NUL characters"]
@@ -126,8 +129,31 @@ class UserRepository:
                 else []
             ),
             *_password_problems(password),
-            *role_problems,
             *attribute_problems,
+        ]
+
+    def add(  # noqa: PLR0917 - callers may pass the account's fields in order
+        self,
+        username: str,
+        display_name: str,
+        email: str,
+        password: str,
+        roles: Iterable[Role],
+        attributes: Mapping[str, str | Iterable[str]] | None = None,
+    ) -> User:
+        """Create an account. Raises `InvalidInput` listing every problem, or for a taken name."""
+        username = username.strip()
+        parsed_roles, role_problems = _roles(roles)
+        parsed_attributes, _ = _attributes(attributes or {})
+        problems = [
+            *self.new_user_problems(
+                username,
+                display_name=display_name,
+                email=email,
+                password=password,
+                attributes=attributes,
+            ),
+            *role_problems,
         ]
         if problems:
             raise InvalidInput(problems)
@@ -173,7 +199,7 @@ class UserRepository:
             rows = connection.execute(select(users).order_by(users.c.username)).all()
         return [_user(row._mapping) for row in rows]
 
-    def set_roles(self, username: str, roles: Iterable[Role | str]) -> User:
+    def set_roles(self, username: str, roles: Iterable[Role]) -> User:
         """Replace the user's roles (at least one)."""
         parsed, problems = _roles(roles)
         if problems:
