@@ -43,6 +43,9 @@ lint: install-test ## ruff, mypy --strict, import-linter
 bench: install-test ## Print performance figures as BENCH name=value unit
 	$(BIN)/python benchmarks/bench_seed.py
 	$(BIN)/python benchmarks/bench_query.py
+	$(BIN)/python benchmarks/bench_charts.py
+	$(BIN)/python benchmarks/bench_pdf_table.py
+	$(BIN)/python benchmarks/bench_report.py
 
 image: ## Build the container image (needs a Docker engine)
 	docker build -t reportgen:dev .

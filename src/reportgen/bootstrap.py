@@ -11,13 +11,19 @@ from urllib.parse import unquote, urlsplit
 
 from pydantic import SecretStr
 
+from reportgen.artifacts import open_artifact_store
 from reportgen.catalog.loader import load_catalog
 from reportgen.domain.catalog import Catalog
 from reportgen.errors import ConfigurationError
+from reportgen.rendering.images import chart_renderer
+from reportgen.rendering.templates import TemplateLibrary
 from reportgen.services.audit import AuditService
 from reportgen.services.catalog import CatalogService
+from reportgen.services.facts import FactService
 from reportgen.services.ports import Warehouse
 from reportgen.services.queries import QueryService
+from reportgen.services.render import RenderService
+from reportgen.services.reports import ReportService
 from reportgen.services.users import UserService
 from reportgen.settings import MIN_SECRET_LENGTH, Settings
 from reportgen.store import MetadataStore
@@ -34,6 +40,8 @@ class Services:
     audit: AuditService
     store: MetadataStore
     warehouse: Warehouse
+    reports: ReportService
+    render: RenderService
 
     def close(self) -> None:
         self.warehouse.close()
@@ -47,20 +55,32 @@ def duckdb_path(url: str) -> Path:
 
 
 def build_warehouse(settings: Settings) -> Warehouse:
+    """The warehouse named by the settings, holding the deployment's mask key for hashed masks."""
     url = settings.resolved_warehouse_url
+    mask_key = deployment_secret(settings, "mask", settings.mask_key)
     if url.startswith("duckdb:"):
         from reportgen.warehouse.duckdb import DuckDBWarehouse
 
-        return DuckDBWarehouse(duckdb_path(url))
+        return DuckDBWarehouse(duckdb_path(url), mask_key=mask_key)
     from reportgen.warehouse.snowflake import SnowflakeWarehouse
 
     password = settings.warehouse_password
-    return SnowflakeWarehouse(url, password.get_secret_value() if password else None)
+    return SnowflakeWarehouse(
+        url, password.get_secret_value() if password else None, mask_key=mask_key
+    )
+
+
+AUDIT_HEAD_FILE = "audit.head"
+"""Where in data_dir the audit chain's newest event is recorded, beside the audit key."""
 
 
 def open_store(settings: Settings, *, upgrade: bool = False) -> MetadataStore:
     """The metadata store; refuses a database behind its migrations unless told to upgrade."""
-    store = MetadataStore(settings.resolved_database_url)
+    store = MetadataStore(
+        settings.resolved_database_url,
+        audit_key=deployment_secret(settings, "audit", settings.audit_key),
+        audit_head=settings.data_dir / AUDIT_HEAD_FILE,
+    )
     if upgrade:
         store.upgrade()
     else:
@@ -88,11 +108,22 @@ def build_services(
         cache_entries=settings.cache_max_entries,
         freshness_ttl_s=settings.freshness_ttl_s,
     )
+    reports = ReportService(catalog, queries, FactService(queries), store.audit)
+    render = RenderService(
+        catalog,
+        reports,
+        images=chart_renderer(settings.chromium_path),
+        library=TemplateLibrary(user_dir=settings.templates_dir),
+        store=open_artifact_store(settings.resolved_artifacts_url),
+        audit=store.audit,
+    )
     return Services(
+        reports=reports,
+        render=render,
         settings=settings,
-        catalog=CatalogService(catalog, queries, store.audit),
+        catalog=CatalogService(catalog, queries),
         queries=queries,
-        users=UserService(store.users, store.audit),
+        users=UserService(store.users, store.audit, store.sign_ins),
         audit=audit,
         store=store,
         warehouse=warehouse,

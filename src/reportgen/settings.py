@@ -50,6 +50,14 @@ class Settings(BaseSettings):
     catalog_dir: Path = Field(
         default=Path("catalog"), description="Folder of governed dataset definitions (*.yml)."
     )
+    templates_dir: Path | None = Field(
+        default=None,
+        description="Folder of your own report templates, searched before the built-in ones.",
+    )
+    chromium_path: Path = Field(
+        default=Path("/usr/bin/chromium"),
+        description="The Chromium that draws chart images (Debian's chromium package).",
+    )
     cookie_key: SecretStr | None = Field(
         default=None,
         description="Key signing sign-in cookies. Default: generated once into data_dir.",

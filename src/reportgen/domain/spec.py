@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
+from datetime import date
 from enum import StrEnum
 from typing import Annotated, Any, Literal, Self
 
@@ -209,6 +210,18 @@ class ReportSpec(_Strict):
 
     def to_json(self) -> str:
         return json.dumps(self.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+
+    def resolved(self, today: date) -> ReportSpec:
+        """The spec with a preset time range turned into dates, as of `today`.
+
+        A run resolves its spec once, at its logical time, so every query, comparison and
+        caption of the run agrees on the period, and a re-run at the same time gives the same
+        report.
+        """
+        if self.time_range is None or self.time_range.preset is None:
+            return self
+        start, end = self.time_range.resolve(today)
+        return self.model_copy(update={"time_range": TimeRange(start=start, end=end)})
 
     def with_parameters(self, values: dict[str, tuple[str, ...]]) -> ReportSpec:
         """The spec with parameter values applied as filters (defaults where none given)."""

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import builtins
 from collections.abc import Mapping
-from typing import Protocol
+from datetime import datetime
+from typing import Any, Literal, Protocol
 
 import pyarrow as pa
 
@@ -65,6 +66,35 @@ class UserStore(Protocol):
 
     def password_hash(self, username: str) -> str | None: ...
 
+    def new_user_problems(
+        self,
+        username: str,
+        *,
+        display_name: str,
+        email: str,
+        password: str,
+        attributes: Mapping[str, tuple[str, ...] | builtins.list[str]],
+    ) -> builtins.list[str]:
+        """Every problem `add` would refuse in these fields (roles aside); adds nothing."""
+        ...
+
+
+class SignInAttempts(Protocol):
+    """Failed sign-ins per attempted (normalised) username, shared by every process."""
+
+    def locked_until(self, username: str) -> datetime | None: ...
+
+    def record_failure(self, username: str, *, at: datetime, forget_before: datetime) -> int:
+        """Count a failure; returns the failures in a row (those before ``forget_before`` are
+        forgotten)."""
+        ...
+
+    def lock(self, username: str, until: datetime) -> None:
+        """Refuse the name until ``until``, unless it is locked for longer already."""
+        ...
+
+    def clear(self, username: str) -> None: ...
+
 
 class AuditSink(Protocol):
     """The append-only, hash-chained audit log."""
@@ -86,3 +116,15 @@ class AuditSink(Protocol):
     ) -> builtins.list[AuditEvent]: ...
 
     def verify(self) -> ChainReport: ...
+
+
+class ChartImages(Protocol):
+    """Static chart images from plotly figures (one serialised browser per process).
+
+    Raises `ConfigurationError` when the browser is missing (the message names the fix) and
+    `InternalError` when a render fails or times out after a retry with a fresh browser.
+    """
+
+    def render(
+        self, fig: Any, *, fmt: Literal["svg", "png"], width: int, height: int, scale: float = 2.0
+    ) -> bytes: ...

@@ -1,0 +1,280 @@
+"""From a preview to a `Document`: every value formatted, every chart an image, lineage kept."""
+
+from __future__ import annotations
+
+import math
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Literal
+
+import pandas as pd
+
+from reportgen.domain.catalog import ColumnType, Dataset, MeasureFormat
+from reportgen.domain.spec import ChartBlock, FormatRule, TableBlock
+from reportgen.rendering.charts import print_size
+from reportgen.rendering.document import (
+    Block,
+    Cell,
+    Document,
+    FactEntry,
+    FigureImage,
+    QueryEntry,
+    TableView,
+)
+from reportgen.rendering.formatting import format_measure, format_period
+from reportgen.rendering.images import preferred_format
+from reportgen.services.ports import ChartImages
+from reportgen.services.queries import QueryResult, freshness_age_hours
+from reportgen.services.reports import (
+    PreviewBlock,
+    ReportPreview,
+    describe_filters,
+    period_end,
+    result_sha256,
+)
+
+
+def query_id(result: QueryResult) -> str:
+    """The anchor of a query in the lineage appendix; facts link to the same id."""
+    return f"query-{result.query_hash[:16]}"
+
+
+def _is_missing(value: object) -> bool:
+    if value is None or value is pd.NaT:
+        return True
+    return isinstance(value, float) and math.isnan(value)
+
+
+def _as_number(value: object) -> float | None:
+    if _is_missing(value) or isinstance(value, bool):
+        return None
+    if isinstance(value, int | float | Decimal):
+        return float(value)
+    return None
+
+
+def _style(
+    rules: tuple[FormatRule, ...], measure: str, value: object
+) -> Literal["good", "bad", "warn"] | None:
+    number = _as_number(value)
+    if number is None:
+        return None
+    for rule in rules:
+        if rule.measure != measure:
+            continue
+        hit = {
+            ">": number > rule.value,
+            ">=": number >= rule.value,
+            "<": number < rule.value,
+            "<=": number <= rule.value,
+        }[rule.op]
+        if hit:
+            return rule.style
+    return None
+
+
+class DocumentBuilder:
+    """Lays out one preview for one reader, at the run's logical time."""
+
+    def __init__(
+        self,
+        preview: ReportPreview,
+        images: ChartImages | None,
+        as_of: datetime,
+        titles: dict[str, str],
+    ) -> None:
+        self.preview = preview
+        self.titles = titles  # dataset name -> title, for every dataset the report reads
+        self.spec = preview.spec
+        self.dataset: Dataset = preview.dataset
+        self.images = images
+        self.as_of = as_of
+        self.locale = self.spec.layout.locale
+        self.currency = self.spec.layout.currency
+
+    # -- values ----------------------------------------------------------------------------
+
+    def measure_text(self, name: str, value: object) -> str:
+        measure = self.dataset.measure(name)
+        fmt = measure.format if measure else MeasureFormat.NUMBER
+        number = _as_number(value)
+        return format_measure(number, fmt, locale=self.locale, currency=self.currency)
+
+    def bucket_text(self, value: object, grain: str) -> str:
+        if isinstance(value, datetime):
+            value = value.date()
+        if isinstance(value, date):
+            return format_period(value, period_end(value, grain), self.locale)
+        return "" if _is_missing(value) else str(value)
+
+    def dimension_text(self, name: str, value: object) -> str:
+        if _is_missing(value):
+            return "(blank)"
+        dimension = self.dataset.dimension(name)
+        kind = self.dataset.dimension_type(dimension) if dimension else ColumnType.STRING
+        if kind.is_temporal and isinstance(value, date):
+            return format_period(value, period_end(value, "day"), self.locale)
+        return str(value)
+
+    # -- blocks ----------------------------------------------------------------------------
+
+    def table(self, block: PreviewBlock, spec_block: TableBlock) -> TableView:
+        assert block.table is not None
+        data = block.table
+        frame = data.result.frame
+        grain_column = None
+        if spec_block.grain and self.dataset.time_dimension:
+            grain_column = f"{self.dataset.time_dimension.column}__{spec_block.grain.value}"
+        columns: list[tuple[str, str, bool]] = []  # (column, label, numeric)
+        if grain_column:
+            time_label = self.dataset.time_dimension.column.replace("_", " ").capitalize()  # type: ignore[union-attr]
+            columns.append((grain_column, time_label, False))
+        for name in spec_block.dimensions:
+            dimension = self.dataset.dimension(name)
+            columns.append((name, dimension.label if dimension else name, False))
+        for name in spec_block.measures:
+            measure = self.dataset.measure(name)
+            columns.append((name, measure.label if measure else name, True))
+        rows = []
+        for record in frame.head(data.shown).to_dict(orient="records"):
+            cells = []
+            for name, _, numeric in columns:
+                value = record.get(name)
+                if numeric:
+                    style = _style(spec_block.rules, name, value)
+                    cells.append(Cell(self.measure_text(name, value), numeric=True, style=style))
+                elif name == grain_column and spec_block.grain:
+                    cells.append(Cell(self.bucket_text(value, spec_block.grain.value)))
+                else:
+                    cells.append(Cell(self.dimension_text(name, value)))
+            rows.append(tuple(cells))
+        totals = None
+        if data.totals is not None and data.totals.row_count:
+            first = data.totals.frame.iloc[0]
+            totals = tuple(
+                Cell(self.measure_text(name, first[name]), numeric=True)
+                if numeric
+                else Cell("Total" if i == 0 else "")
+                for i, (name, _, numeric) in enumerate(columns)
+            )
+        note = ""
+        if data.shown < data.result.row_count:
+            note = (
+                f"Showing the first {data.shown:,} of {data.result.row_count:,} rows; "
+                "the full table is in the CSV and XLSX exports."
+            )
+        return TableView(
+            id=f"table-{block.index}",
+            title=spec_block.title,
+            columns=tuple(label for _, label, _ in columns),
+            numeric=tuple(numeric for _, _, numeric in columns),
+            rows=tuple(rows),
+            totals=totals,
+            note=note,
+            query_id=query_id(data.result),
+        )
+
+    def figure(self, block: PreviewBlock, spec_block: ChartBlock) -> FigureImage:
+        assert block.figure is not None and block.chart is not None
+        fig = block.figure
+        width, height = print_size(fig)
+        fmt = preferred_format(fig)
+        image = b""
+        if self.images is not None:
+            image = self.images.render(fig, fmt=fmt, width=width, height=height)
+        return FigureImage(
+            id=f"figure-{block.index}",
+            title=spec_block.title,
+            image=image,
+            mime="image/svg+xml" if fmt == "svg" else "image/png",
+            width_px=width,
+            height_px=height,
+            plotly_json=fig.to_json(),
+            caption=spec_block.caption,
+            empty=block.chart.result.row_count == 0,
+        )
+
+    def block(self, block: PreviewBlock) -> Block:
+        spec_block = block.block
+        ident = f"block-{block.index}"
+        match spec_block:
+            case ChartBlock():
+                return Block(
+                    "chart", ident, spec_block.title, figure=self.figure(block, spec_block)
+                )
+            case TableBlock():
+                return Block("table", ident, spec_block.title, table=self.table(block, spec_block))
+            case _:
+                title = getattr(spec_block, "title", "") or (
+                    self.spec.title if spec_block.kind == "cover" else ""
+                )
+                return Block(
+                    spec_block.kind,
+                    ident,
+                    title,
+                    html=block.html,
+                    sentences=block.sentences,
+                    tiles=tuple(kpi.tile() for kpi in block.kpis),
+                )
+
+    # -- lineage ---------------------------------------------------------------------------
+
+    def queries(self) -> tuple[QueryEntry, ...]:
+        entries = []
+        for result in self.preview.results:
+            freshness = "unknown"
+            if result.freshness is not None:
+                age = freshness_age_hours(result.freshness, self.as_of)
+                freshness = f"latest {result.freshness}" + (
+                    f", {age:,.0f} h before generation" if age is not None else ""
+                )
+            entries.append(
+                QueryEntry(
+                    id=query_id(result),
+                    dataset=result.dataset,
+                    dataset_title=self.titles.get(result.dataset, result.dataset),
+                    dataset_version=result.dataset_version,
+                    sql=result.query.sql,
+                    params=tuple(str(p) for p in result.query.params),
+                    query_hash=result.query_hash,
+                    rows=result.row_count,
+                    result_sha256=result_sha256(result),
+                    freshness=freshness,
+                )
+            )
+        return tuple(entries)
+
+    def access(self) -> tuple[str, ...]:
+        """The reader's row limits and masks on the report's main dataset."""
+        for result in self.preview.results:
+            if result.dataset == self.dataset.name:
+                return result.access
+        return ()
+
+    def document(self, *, attachments: tuple[tuple[str, bytes], ...] = ()) -> Document:
+        spec = self.spec
+        facts = tuple(
+            FactEntry(id=f.id, label=f.label, formatted=f.formatted, query_id=f.source.query_id)
+            for f in self.preview.facts
+        )
+        return Document(
+            title=spec.title,
+            subtitle=spec.subtitle,
+            template=spec.template,
+            dataset_title=self.dataset.title,
+            classification=self.dataset.classification.value,
+            generated_for=self.preview.principal.display_name or self.preview.principal.username,
+            generated_at=self.as_of,
+            locale=self.locale,
+            page_size=spec.layout.page_size.value,
+            orientation=spec.layout.orientation.value,
+            blocks=tuple(self.block(b) for b in self.preview.blocks),
+            queries=self.queries(),
+            facts=facts,
+            filters=describe_filters(spec, self.dataset),
+            access=self.access(),
+            watermark=spec.layout.watermark,
+            table_of_contents=spec.layout.table_of_contents,
+            pdfa=spec.layout.pdfa,
+            attachments=attachments,
+        )

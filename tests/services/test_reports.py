@@ -1,0 +1,127 @@
+"""Reports end to end: preview as the reader, render every format, lineage and determinism."""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+from datetime import UTC, datetime
+from pathlib import Path
+
+import openpyxl
+import pytest
+from pypdf import PdfReader
+
+from reportgen.artifacts import read_manifest, verify_bundle
+from reportgen.bootstrap import Services
+from reportgen.domain.spec import ReportSpec
+from reportgen.errors import InvalidInput
+from reportgen.rendering.specfiles import load_spec_file
+from reportgen.services.render import Format
+from tests.conftest import ANA, REPO, VICTOR
+
+AS_OF = datetime(2026, 10, 31, 7, 30, tzinfo=UTC)
+EXECUTIVE = REPO / "report_templates/executive_summary/sample.yml"
+OPERATIONS = REPO / "report_templates/operational_status/sample.yml"
+OTHER_REGIONS = ("Americas", "APAC")
+
+
+def spec_of(path: Path) -> ReportSpec:
+    return load_spec_file(path).spec
+
+
+def pdf_text(data: bytes) -> str:
+    return "\n".join(page.extract_text() or "" for page in PdfReader(io.BytesIO(data)).pages)
+
+
+def test_preview_is_governed_and_complete(services: Services) -> None:
+    preview = services.reports.preview(ANA, spec_of(EXECUTIVE), today=AS_OF.date())
+    kinds = [b.block.kind for b in preview.blocks]
+    assert kinds.count("chart") == 6 and kinds.count("table") == 2
+    assert all(b.figure is not None for b in preview.blocks if b.block.kind == "chart")
+    for block in preview.blocks:
+        if block.table is not None:
+            frame = block.table.result.frame
+            if "country" in frame:
+                assert set(frame["country"]) <= {
+                    "Germany", "France", "United Kingdom", "Spain", "Italy", "Netherlands",
+                    "Sweden", "South Africa", "UAE",
+                }  # fmt: skip
+    assert preview.spec.time_range is not None and preview.spec.time_range.preset is None
+    assert preview.spec.time_range.start is not None
+    assert preview.spec.time_range.start.isoformat() == "2026-01-01"
+    narrative = next(b for b in preview.blocks if b.block.kind == "narrative")
+    assert narrative.sentences and 'href="#fact-' in narrative.sentences[0]
+    assert all(
+        r.access == ("rows limited to region in (EMEA)",)
+        for r in preview.results
+        if r.dataset == "sales"
+    )
+
+
+def test_spec_problems_are_listed(services: Services) -> None:
+    spec = spec_of(EXECUTIVE)
+    with pytest.raises(InvalidInput) as caught:
+        services.reports.preview(VICTOR, spec)  # a viewer may not use targets or margins
+    assert any("targets" in p for p in caught.value.problems)
+
+
+@pytest.mark.slow
+def test_render_every_format_deterministic_and_governed(services: Services) -> None:
+    spec = spec_of(EXECUTIVE)
+    formats = (Format.PDF, Format.CSV, Format.XLSX, Format.HTML)
+    first = services.render.render(ANA, spec, formats=formats, as_of=AS_OF)
+    second = services.render.render(ANA, spec, formats=formats, as_of=AS_OF)
+    assert first.bundle.prefix != second.bundle.prefix  # every render is its own bundle
+    assert [f.name for f in first.files] == [f.name for f in second.files]
+    for a, b in zip(first.files, second.files, strict=True):
+        assert a.data == b.data, f"{a.name} differs between two renders"
+    store = services.render.store
+    assert verify_bundle(store, first.bundle.prefix) == []
+    manifest = read_manifest(store, first.bundle.prefix)
+    assert manifest["generated_for"] == "ana"
+    assert manifest["generated_at"] == "2026-10-31T07:30:00+00:00"
+    assert {d[0] for d in manifest["datasets"]} == {"sales", "targets"}
+    assert all("region IN" in q["sql"] for q in manifest["queries"])
+    pdf = next(f for f in first.files if f.name.endswith(".pdf")).data
+    text = pdf_text(pdf)
+    assert "Sales executive summary" in text and "EMEA" in text
+    for region in OTHER_REGIONS:
+        assert region not in text
+    reader = PdfReader(io.BytesIO(pdf))
+    assert len(reader.pages) >= 6
+    assert reader.metadata is not None and reader.metadata.title == "Sales executive summary"
+    for file in first.files:
+        if file.name.endswith(".csv"):
+            body = file.data.decode("utf-8-sig")
+            assert all(region not in body for region in OTHER_REGIONS)
+        if file.name.endswith(".xlsx"):
+            workbook = openpyxl.load_workbook(io.BytesIO(file.data))
+            cells = [
+                str(c.value)
+                for ws in workbook.worksheets
+                if ws.title != "Lineage"
+                for row in ws.iter_rows()
+                for c in row
+            ]
+            assert all(region not in cell for cell in cells for region in OTHER_REGIONS)
+            assert "Lineage" in workbook.sheetnames
+        if file.name.endswith(".html"):
+            page = file.data.decode()
+            assert "Plotly" in page
+            markup = re.sub(r"<script[^>]*>.*?</script>", "", page, flags=re.DOTALL)
+            assert 'src="http' not in markup and 'href="http' not in markup
+    audit = services.audit.recent(actor="ana", action="report.render")
+    assert audit[0].details["bundle"] == second.bundle.prefix
+
+
+@pytest.mark.slow
+def test_viewer_gets_their_region_in_every_format(services: Services) -> None:
+    result = services.render.render(
+        VICTOR, spec_of(OPERATIONS), formats=(Format.PDF, Format.CSV), as_of=AS_OF
+    )
+    text = pdf_text(next(f for f in result.files if f.name.endswith(".pdf")).data)
+    assert "Support operational status" in text
+    assert "EMEA" not in text and "APAC" not in text
+    queries = json.loads(json.dumps(result.manifest["queries"]))
+    assert all("Americas" in q["params"] for q in queries if "region IN" in q["sql"])
