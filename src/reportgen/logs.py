@@ -43,5 +43,7 @@ def configure_logging(settings: Settings) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(settings.log_level)
-    # Migrations announce every step at INFO; only their problems belong in our log.
-    logging.getLogger("alembic").setLevel(max(logging.WARNING, root.level))
+    # Migrations, the chart browser and the PDF layout announce every step at INFO; only
+    # their problems belong in our log.
+    for chatty in ("alembic", "choreographer", "kaleido", "logistro", "weasyprint", "fontTools"):
+        logging.getLogger(chatty).setLevel(max(logging.WARNING, root.level))

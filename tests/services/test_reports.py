@@ -17,6 +17,7 @@ from reportgen.bootstrap import Services
 from reportgen.domain.spec import ReportSpec
 from reportgen.errors import InvalidInput
 from reportgen.rendering.specfiles import load_spec_file
+from reportgen.services.documents import DocumentBuilder
 from reportgen.services.render import Format
 from tests.conftest import ANA, REPO, VICTOR
 
@@ -125,3 +126,31 @@ def test_viewer_gets_their_region_in_every_format(services: Services) -> None:
     assert "EMEA" not in text and "APAC" not in text
     queries = json.loads(json.dumps(result.manifest["queries"]))
     assert all("Americas" in q["params"] for q in queries if "region IN" in q["sql"])
+
+
+def test_parameters_must_be_values_the_reader_may_see(services: Services) -> None:
+    spec = spec_of(REPO / "report_templates/regional_performance/sample.yml")
+    with pytest.raises(InvalidInput, match="parameter 'region' needs a value"):
+        services.reports.preview(VICTOR, spec, today=AS_OF.date())
+    with pytest.raises(
+        InvalidInput, match=r"EMEA is not among the values you may see \(Americas\)"
+    ):
+        services.reports.preview(VICTOR, spec, parameters={"region": ("EMEA",)})
+    with pytest.raises(InvalidInput, match="unknown parameter 'country'"):
+        services.reports.preview(
+            VICTOR, spec, parameters={"region": ("Americas",), "country": ("x",)}
+        )
+    preview = services.reports.preview(
+        VICTOR, spec, parameters={"region": ("Americas",)}, today=AS_OF.date()
+    )
+    assert all("Americas" in r.query.params for r in preview.results if r.dataset == "sales")
+
+
+def test_table_totals_are_formatted(services: Services) -> None:
+    preview = services.reports.preview(ANA, spec_of(EXECUTIVE), today=AS_OF.date())
+    document = DocumentBuilder(preview, None, AS_OF, {"sales": "Sales orders"}).document()
+    tables = [b.table for b in document.blocks if b.table is not None]
+    assert tables and all(t.totals is not None for t in tables)
+    for table in tables:
+        assert table.totals is not None
+        assert all(cell.text not in {"", "–"} for cell in table.totals if cell.numeric)

@@ -14,7 +14,9 @@ from datetime import date
 from enum import StrEnum
 from typing import Annotated, Any, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from babel import Locale, UnknownLocaleError
+from babel.numbers import is_currency
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from reportgen.domain.catalog import Catalog, ColumnType, Dataset, Identifier, TimeGrain
 from reportgen.domain.principal import Principal
@@ -45,6 +47,24 @@ class Layout(_Strict):
     watermark: Annotated[str, Field(max_length=40)] | None = None
     pdfa: bool = False
     table_of_contents: bool = True
+
+    @field_validator("locale")
+    @classmethod
+    def _known_locale(cls, value: str) -> str:
+        try:
+            Locale.parse(value)
+        except (UnknownLocaleError, ValueError):
+            raise ValueError(
+                f"unknown locale '{value}'; use one such as en_US, en_GB, de_DE"
+            ) from None
+        return value
+
+    @field_validator("currency")
+    @classmethod
+    def _known_currency(cls, value: str) -> str:
+        if not is_currency(value):
+            raise ValueError(f"unknown currency '{value}'; use an ISO 4217 code such as USD, EUR")
+        return value
 
 
 class ChartKind(StrEnum):

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import math
+import numbers
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Literal
 
+import numpy as np
 import pandas as pd
 
 from reportgen.domain.catalog import ColumnType, Dataset, MeasureFormat
@@ -46,9 +48,10 @@ def _is_missing(value: object) -> bool:
 
 
 def _as_number(value: object) -> float | None:
-    if _is_missing(value) or isinstance(value, bool):
+    """A float for any real number (Python, Decimal or numpy scalar); None otherwise."""
+    if _is_missing(value) or isinstance(value, bool | np.bool_):
         return None
-    if isinstance(value, int | float | Decimal):
+    if isinstance(value, numbers.Real | Decimal):
         return float(value)
     return None
 

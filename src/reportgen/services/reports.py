@@ -124,6 +124,34 @@ class ReportService:
         if problems:
             raise InvalidInput([str(p) for p in problems])
 
+    def check_parameters(
+        self, principal: Principal, spec: ReportSpec, values: dict[str, tuple[str, ...]]
+    ) -> None:
+        """Every parameter value must be one the reader may see: no silent empty reports."""
+        problems = []
+        known = {p.name for p in spec.parameters}
+        for name in sorted(set(values) - known):
+            choices = ", ".join(sorted(known)) or "none"
+            problems.append(f"unknown parameter '{name}'; this report's parameters: {choices}")
+        for parameter in spec.parameters:
+            chosen = values.get(parameter.name, parameter.default)
+            if not chosen:
+                if parameter.required:
+                    problems.append(f"parameter '{parameter.name}' needs a value")
+                continue
+            visible = {
+                str(v)
+                for v in self.queries.distinct_values(principal, spec.dataset, parameter.field)
+            }
+            hidden = [v for v in chosen if v not in visible]
+            if hidden:
+                problems.append(
+                    f"parameter '{parameter.name}': {', '.join(hidden)} is not among the values "
+                    f"you may see ({', '.join(sorted(visible)) or 'none'})"
+                )
+        if problems:
+            raise InvalidInput(problems)
+
     def preview(
         self,
         principal: Principal,
@@ -140,6 +168,7 @@ class ReportService:
         exists, e.g. to render its image ahead of the PDF. Results keep the spec's order.
         """
         self.check(principal, spec)
+        self.check_parameters(principal, spec, parameters or {})
         day = today or self._today()
         resolved = spec.with_parameters(parameters or {}).resolved(day)
         dataset = self.queries.dataset(principal, resolved.dataset)
