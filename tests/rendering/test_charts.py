@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +16,9 @@ from reportgen.domain.spec import ChartBlock, ChartKind
 from reportgen.rendering import theme
 from reportgen.rendering.charts import (
     MAX_FACETS,
+    MAX_SERIES,
     NO_DATA_TEXT,
+    OTHER_LABEL,
     ChartDataError,
     build_figure,
     currency_symbol,
@@ -201,12 +204,90 @@ def test_percent_and_integer_formats(sales: Dataset) -> None:
     assert theme.house_template().layout.yaxis.separatethousands is True
 
 
-def test_stacked_bar_stacks_and_orders_series_by_size(sales: Dataset) -> None:
+def test_stacked_bar_stacks_and_orders_series_by_name(sales: Dataset) -> None:
     block, frame, x = CASES[ChartKind.STACKED_BAR]
     fig = build_figure(block, frame, x_column=x, dataset=sales)
     assert fig.layout.barmode == "stack"
     assert [t.name for t in fig.data] == ["APAC", "Americas", "EMEA"]
     assert fig.layout.showlegend is True
+
+
+def test_series_follow_natural_order_not_size(sales: Dataset) -> None:
+    sizes = {"P3": 50.0, "P10": 40.0, "P1": 5.0, "P2": 20.0}
+    frame = pd.DataFrame(
+        [(m, p, size) for m in MONTHS for p, size in sizes.items()],
+        columns=["order_date__month", "priority", "orders"],
+    )
+    block = ChartBlock(
+        title="By priority",
+        chart=ChartKind.STACKED_BAR,
+        x="order_date",
+        y=("orders",),
+        color="priority",
+    )
+    fig = build_figure(block, frame, x_column="order_date__month", dataset=sales)
+    assert [t.name for t in fig.data] == ["P1", "P2", "P3", "P10"]
+
+
+def many_countries(measure: str, count: int) -> pd.DataFrame:
+    names = [f"Country {i}" for i in range(count)]
+    return pd.DataFrame(
+        [(m, name, 10.0 * (i + 1)) for m in MONTHS for i, name in enumerate(names)],
+        columns=["order_date__month", "country", measure],
+    )
+
+
+def test_series_beyond_the_palette_fold_into_other(sales: Dataset) -> None:
+    count = MAX_SERIES + 3
+    block = ChartBlock(
+        title="By country", chart=ChartKind.LINE, x="order_date", y=("revenue",), color="country"
+    )
+    frame = many_countries("revenue", count)
+    fig = build_figure(block, frame, x_column="order_date__month", dataset=sales)
+    names = [t.name for t in fig.data]
+    assert len(names) == MAX_SERIES
+    assert names[-1] == OTHER_LABEL
+    assert "Country 0" not in names, "the smallest countries fold into Other"
+    colours = [t.line.color for t in fig.data]
+    assert len(set(colours)) == len(colours), "no two series share a colour"
+    other = fig.data[-1]
+    folded = count - (MAX_SERIES - 1)
+    assert list(other.y) == [10.0 * sum(range(1, folded + 1))] * len(MONTHS)
+    assert sum(sum(t.y) for t in fig.data) == pytest.approx(frame["revenue"].sum())
+
+
+def test_non_additive_series_beyond_the_palette_are_dropped_with_a_note(
+    sales: Dataset,
+) -> None:
+    block = ChartBlock(
+        title="Margin", chart=ChartKind.LINE, x="order_date", y=("margin_pct",), color="country"
+    )
+    frame = many_countries("margin_pct", MAX_SERIES + 2)
+    fig = build_figure(block, frame, x_column="order_date__month", dataset=sales)
+    names = [t.name for t in fig.data]
+    assert len(names) == MAX_SERIES
+    assert OTHER_LABEL not in names, "percentages cannot be added up"
+    assert f"{MAX_SERIES} largest of {MAX_SERIES + 2}" in fig.layout.legend.title.text
+
+
+def test_a_second_axis_gets_round_ticks_on_the_same_grid(sales: Dataset) -> None:
+    block = ChartBlock(title="Both", chart=ChartKind.BAR, x="category", y=("revenue", "units"))
+    frame = pd.DataFrame(
+        {
+            "category": ["Software", "Hardware", "Services"],
+            "revenue": [5_940_036.69, 4_663_679.99, 1_079_930.59],
+            "units": [22_712.0, 4_023.0, 13_060.0],
+        }
+    )
+    fig = build_figure(block, frame, x_column="category", dataset=sales)
+    left, right = fig.layout.yaxis, fig.layout.yaxis2
+    assert (left.tickmode, right.tickmode) == ("linear", "linear")
+    assert left.range[1] / left.dtick == pytest.approx(right.range[1] / right.dtick)
+    assert left.range[1] >= 5_940_036.69 and right.range[1] >= 22_712
+    for step in (left.dtick, right.dtick):
+        mantissa = step / 10 ** math.floor(math.log10(step))
+        assert round(mantissa, 6) in {1.0, 2.0, 2.5, 5.0}
+    assert right.dtick == 5000
 
 
 def test_donut_has_a_hole_and_pie_none(sales: Dataset) -> None:

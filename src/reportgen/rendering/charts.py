@@ -3,15 +3,17 @@
 The same figure serves the interactive preview, the standalone HTML export and the PDF (as a
 static image, see `reportgen.rendering.images`). Titles and number formats come from the
 catalog, colours and fonts from the house theme. Equal input gives an equal figure, down to
-the JSON: categories are ordered by rules (time ascending, bars by size, series by size, facets
-by name), never by chance, and no ids are generated. Text taken from the data is HTML-escaped,
-because plotly reads a little HTML in labels.
+the JSON: categories are ordered by rules (time ascending, bars by size, series and facets in
+natural order, so P2 comes before P10), never by chance, and no ids are generated. Text taken
+from the data is HTML-escaped, because plotly reads a little HTML in labels. A chart shows no
+more series than the palette has colours: the smaller ones fold into "Other".
 """
 
 from __future__ import annotations
 
 import html
 import math
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
@@ -29,8 +31,15 @@ from reportgen.rendering import theme
 
 NO_DATA_TEXT = "No data for this selection"
 BLANK_LABEL = "(blank)"
+OTHER_LABEL = "Other"
 MAX_FACETS = 12
 """More small multiples than this are unreadable on a page; the largest are kept, with a note."""
+MAX_SERIES = len(theme.OKABE_ITO)
+"""One colour per series: beyond the palette the largest are kept and the rest fold into "Other"."""
+_NON_ADDITIVE = ("avg(", "/", "distinct", "min(", "max(", "median", "percentile", "stddev")
+"""Expression parts that make a measure's values unsafe to add up across categories."""
+_NICE_STEPS = (1.0, 2.0, 2.5, 5.0, 10.0)
+_DIGITS = re.compile(r"(\d+)")
 MAX_CELL_LABELS = 120
 """A heatmap with more cells than this shows its values on hover and in the colour bar only."""
 HORIZONTAL_BAR_CATEGORIES = 12
@@ -222,12 +231,52 @@ def _normalise(block: ChartBlock, frame: pd.DataFrame, x: _X, dataset: Dataset) 
     return out.sort_values(order, kind="stable", na_position="last").reset_index(drop=True)
 
 
+def _natural_key(text: str) -> tuple[bool, tuple[tuple[int, int, str], ...], str]:
+    """Sort key reading numbers inside labels as numbers (P2 < P10); blanks and "Other" last."""
+    parts = tuple(
+        (0, int(part), "") if part.isdigit() else (1, 0, part)
+        for part in _DIGITS.split(text)
+        if part
+    )
+    return text in {BLANK_LABEL, OTHER_LABEL}, parts, text
+
+
+def _natural(values: Iterable[str]) -> list[str]:
+    """Distinct values in natural order."""
+    return sorted(set(values), key=_natural_key)
+
+
 def _ranked(values: Iterable[str], weights: pd.Series | None = None) -> list[str]:
-    """Distinct values, largest weight first (ties and no weights: by name), stably."""
-    distinct = sorted(set(values))
+    """Distinct values, largest weight first (ties and no weights: natural order), stably."""
+    distinct = _natural(values)
     if weights is None:
         return distinct
-    return sorted(distinct, key=lambda v: (-abs(float(weights.get(v, 0.0))), v))
+    return sorted(distinct, key=lambda v: -abs(float(weights.get(v, 0.0))))
+
+
+def _nice_step(top: float, intervals: int, *, integer: bool) -> float:
+    """The smallest round step (1, 2, 2.5 or 5 times a power of ten) covering `top`."""
+    raw = top / intervals
+    power = 10.0 ** math.floor(math.log10(raw))
+    for factor in _NICE_STEPS:
+        step = power * factor
+        if step >= raw * (1 - 1e-9) and not (integer and step != math.floor(step)):
+            return step
+    return max(power * 10.0, 1.0) if integer else power * 10.0
+
+
+def _shared_ticks(
+    top: float, top2: float, *, integer: tuple[bool, bool]
+) -> tuple[int, float, float]:
+    """Intervals and round steps for two value axes whose ticks meet the same grid lines."""
+    candidates = []
+    for intervals in (5, 4, 6):
+        step = _nice_step(top, intervals, integer=integer[0])
+        step2 = _nice_step(top2, intervals, integer=integer[1])
+        waste = (1 - top / (intervals * step)) + (1 - top2 / (intervals * step2))
+        candidates.append((round(waste, 9), intervals, step, step2))
+    _, intervals, step, step2 = min(candidates, key=lambda c: c[0])
+    return intervals, step, step2
 
 
 def _facet_grid(count: int) -> tuple[int, int]:
@@ -247,7 +296,10 @@ class _ChartBuilder:
         self.currency = currency
         self.y0 = block.y[0]
         self.notes: list[str] = []
+        self.legend_note = ""
+        self.folded = False  # whether an "Other" series sums the smaller colour values
         self.facets = self._facets()
+        self._fold_colours()
         self.rows, self.cols = _facet_grid(len(self.facets))
 
     # --- shape -------------------------------------------------------------------------------
@@ -263,7 +315,7 @@ class _ChartBuilder:
         facet = self.block.facet
         if facet is None:
             return [None]
-        names = sorted(set(self.data[facet]))
+        names = _natural(self.data[facet])
         if len(names) > MAX_FACETS:
             keep = set(_ranked(names, self._totals(facet))[:MAX_FACETS])
             self.notes.append(
@@ -274,11 +326,50 @@ class _ChartBuilder:
             self.data = self.data[self.data[facet].isin(keep)]
         return list(names)
 
+    def additive(self, name: str) -> bool:
+        """Whether values of the measure may be added up across colour categories."""
+        measure = self.dataset.measure(name)
+        if measure is None or measure.format is MeasureFormat.PERCENT:
+            return False
+        expr = measure.expr.casefold()
+        return not any(part in expr for part in _NON_ADDITIVE)
+
+    def _fold_colours(self) -> None:
+        """Keep one colour per series: the largest colour values, the rest summed or dropped."""
+        color = self.block.color
+        if color is None or self.block.chart is ChartKind.HEATMAP:
+            return
+        names = set(self.data[color])
+        room = max(MAX_SERIES // len(self.block.y), 2)
+        if len(names) <= room:
+            return
+        ranked = _ranked(names - {OTHER_LABEL}, self._totals(color))
+        measures = list(self.block.y)
+        if self.x.kind != "measure" and all(self.additive(m) for m in measures):
+            keep = set(ranked[: room - 1])
+            folded = self.data[color].where(self.data[color].isin(keep), OTHER_LABEL)
+            data = self.data.assign(**{color: folded})
+            keys = [c for c in data.columns if c not in measures]
+            data = data.groupby(keys, sort=False, dropna=False)[measures].sum(min_count=1)
+            self.data = (
+                data.reset_index()
+                .sort_values([*keys, *measures], kind="stable", na_position="last")
+                .reset_index(drop=True)
+            )
+            self.folded = True
+            return
+        keep = set(ranked[:room])
+        self.data = self.data[self.data[color].isin(keep)].reset_index(drop=True)
+        self.legend_note = (
+            f"The {room} largest of {len(names)} "
+            f"{html.escape(label_of(self.dataset, color))} values:"
+        )
+
     @cached_property
     def series(self) -> list[_Series]:
         color = self.block.color
         if color is not None and self.block.chart is not ChartKind.HEATMAP:
-            order = _ranked(self.data[color], self._totals(color))
+            order = _natural(self.data[color])
             return [
                 _Series(
                     name if len(self.block.y) == 1 else f"{name} · {self.label(measure)}",
@@ -309,7 +400,7 @@ class _ChartBuilder:
             return sorted(set(values))
         if self.block.chart in {ChartKind.BAR, ChartKind.STACKED_BAR}:
             return _ranked(values, self._totals(self.x.column))
-        return sorted(set(values))
+        return _natural(values)
 
     def horizontal(self) -> bool:
         if self.x.kind != "category":
@@ -402,6 +493,8 @@ class _ChartBuilder:
         self, one: _Series, rows: pd.DataFrame, number: int, horizontal: bool, *, first: bool
     ) -> go.BaseTraceType:
         color = theme.OKABE_ITO[number % len(theme.OKABE_ITO)]
+        if one.color_value == OTHER_LABEL and self.folded:
+            color = theme.OTHER_COLOR
         xs = rows[self.x.column].tolist()
         ys = [None if math.isnan(v) else v for v in rows[one.measure].tolist()]
         common: dict[str, Any] = {
@@ -498,9 +591,37 @@ class _ChartBuilder:
                 rangemode="tozero",
                 secondary_y=True,
             )
+            self._align_ticks(fig, measures, measures2)
         if self.block.chart is ChartKind.SCATTER:
             x_fmt = self.fmt(self.x.column)
             fig.update_xaxes(**x_fmt.axis(), showgrid=True, zeroline=False)
+
+    def _align_ticks(self, fig: go.Figure, measures: list[str], measures2: list[str]) -> None:
+        """Round ticks on both value axes, meeting the primary axis's grid lines.
+
+        Left alone, plotly syncs the secondary ticks to the primary grid at odd values (22.94k).
+        """
+        values = self.data[measures].to_numpy().ravel()
+        values2 = self.data[measures2].to_numpy().ravel()
+        low = min(pd.Series(values).min(), pd.Series(values2).min())
+        top, top2 = pd.Series(values).max(), pd.Series(values2).max()
+        if not (low >= 0 and top > 0 and top2 > 0):
+            # Negative or empty ranges: let plotly pick round ticks on its own.
+            fig.update_yaxes(tickmode="auto", nticks=6, secondary_y=True)
+            return
+        integer = (
+            self.fmt(measures[0]).hover == ",d",
+            self.fmt(measures2[0]).hover == ",d",
+        )
+        intervals, step, step2 = _shared_ticks(float(top), float(top2), integer=integer)
+        for on_right, size in ((False, step), (True, step2)):
+            fig.update_yaxes(
+                tickmode="linear",
+                tick0=0,
+                dtick=size,
+                range=[0, intervals * size],
+                secondary_y=on_right,
+            )
 
     def _category_axis(self, fig: go.Figure, axis: str, horizontal: bool) -> None:
         update = fig.update_xaxes if axis == "x" else fig.update_yaxes
@@ -582,7 +703,7 @@ class _ChartBuilder:
         fmt = self.fmt(self.y0)
         row_name = self.block.color or self.x.column
         columns = self.x_order()
-        row_labels = sorted(set(self.data[row_name]))
+        row_labels = _natural(self.data[row_name])
         show_text = len(columns) * len(row_labels) <= MAX_CELL_LABELS
         for index, facet in enumerate(self.facets):
             row, col = self._cell(index)
@@ -647,6 +768,8 @@ class _ChartBuilder:
         pie = self.block.chart in {ChartKind.PIE, ChartKind.DONUT}
         legend = pie or (len(self.series) > 1 and self.block.chart is not ChartKind.HEATMAP)
         fig.update_layout(showlegend=legend)
+        if self.legend_note:
+            fig.update_layout(legend_title_text=self.legend_note)
         if self.block.facet is not None:
             # Above the facet titles, which sit on the top edge of the first row.
             fig.update_layout(legend_y=1 + 36 / fig.layout.height)

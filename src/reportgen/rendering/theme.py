@@ -25,6 +25,9 @@ OKABE_ITO: tuple[str, ...] = (
 )
 """Series colours, in Okabe–Ito order."""
 
+OTHER_COLOR = "#A0A0A0"
+"""The "Other" series that sums the smaller categories: grey, so it never reads as one of them."""
+
 SEQUENTIAL: tuple[tuple[float, str], ...] = (
     (0.0, "#F7FBFF"),
     (0.25, "#C6DBEF"),
