@@ -167,7 +167,7 @@ def test_an_empty_period_is_refused() -> None:
 def test_the_formatter_goes_compact_only_for_large_magnitudes() -> None:
     usd = LocaleFormatter("en_US", "USD")
     assert usd.measure(9_999.5, MeasureFormat.CURRENCY) == "$9,999.50"
-    assert usd.measure(10_000, MeasureFormat.CURRENCY) == "$10K"
+    assert usd.measure(10_000, MeasureFormat.CURRENCY) == "$10.0K"
     assert usd.measure(-2_500_000, MeasureFormat.CURRENCY, signed=True) == f"{MINUS}$2.5M"
     assert usd.change(0.5) == "+50.0%"
     assert usd.day(date(2026, 1, 2)) == "Jan 2, 2026"
@@ -184,3 +184,51 @@ def test_the_formatter_is_deterministic_and_locale_bound() -> None:
 def test_an_unknown_locale_fails_early() -> None:
     with pytest.raises(UnknownLocaleError):
         LocaleFormatter("xx_XX")
+
+
+@pytest.mark.parametrize(
+    ("value", "fmt", "locale", "currency", "expected"),
+    [
+        (21_000_000, MeasureFormat.CURRENCY, "en_US", "USD", "$21.0M"),
+        (21_600_000, MeasureFormat.CURRENCY, "en_US", "USD", "$21.6M"),
+        (4_000_000, MeasureFormat.CURRENCY, "en_US", "USD", "$4.0M"),
+        (14_000, MeasureFormat.INTEGER, "en_US", "USD", "14.0K"),
+        (999_999, MeasureFormat.INTEGER, "en_US", "USD", "1.0M"),
+        (20_000.0, MeasureFormat.NUMBER, "en_US", "USD", "20.0K"),
+        (4_000_000, MeasureFormat.CURRENCY, "de_DE", "EUR", f"4,0{NBSP}Mio.{NBSP}€"),
+    ],
+)
+def test_compact_forms_always_show_one_decimal(
+    value: float, fmt: MeasureFormat, locale: str, currency: str, expected: str
+) -> None:
+    """ "$21.0M" beside "$21.6M", never "$21M": figures side by side read alike."""
+    assert LocaleFormatter(locale, currency).measure(value, fmt) == expected
+
+
+def test_a_signed_compact_form_keeps_its_decimal() -> None:
+    usd = LocaleFormatter("en_US", "USD")
+    assert usd.measure(-4_000_000, MeasureFormat.CURRENCY, signed=True) == f"{MINUS}$4.0M"
+
+
+@pytest.mark.parametrize(
+    ("value", "locale", "expected"),
+    [
+        (3.8, "en_US", "3.80"),
+        (13.58, "en_US", "13.58"),
+        (2.4, "en_US", "2.40"),
+        (3, "en_US", "3.00"),
+        (1234567.5, "hi_IN", "12,34,567.50"),
+        (1234.5, "de_DE", "1.234,50"),
+        (-2.456, "en_US", "-2.46"),
+    ],
+)
+def test_fixed_decimals_give_a_table_column_two_decimals(
+    value: float, locale: str, expected: str
+) -> None:
+    assert format_measure(value, MeasureFormat.NUMBER, locale=locale, fixed_decimals=True) == (
+        expected
+    )
+    # Only numbers: other formats keep their own decimals.
+    assert format_measure(12.5, MeasureFormat.PERCENT, locale="en_US", fixed_decimals=True) == (
+        "1,250.0%"
+    )

@@ -34,6 +34,7 @@ from reportgen.rendering.narrative import lower_first, write_narrative
 SOURCE = FactSource(
     query_hash="c" * 64, sql="SELECT 1", params=(), dataset="sales", dataset_version="v1"
 )
+LAST_YEAR_SOURCE = SOURCE.model_copy(update={"query_hash": "d" * 64})
 HOSTILE = '<script>alert("x")</script>'
 LINK = re.compile(r'<a class="fact" href="#fact-([a-z0-9-]+)">([^<]*)</a>')
 
@@ -67,7 +68,7 @@ def fact_set(
         period_fact(m, window, SOURCE),
         total,
         *comparison_facts(m, "prior_period", total, one(prior), SOURCE),
-        *comparison_facts(m, "prior_year", total, one(last_year), SOURCE),
+        *comparison_facts(m, "prior_year", total, one(last_year), LAST_YEAR_SOURCE),
         *mover_facts(
             m,
             "region",
@@ -273,3 +274,66 @@ def test_every_problem_is_reported_at_once() -> None:
 )
 def test_labels_inside_sentences(label: str, expected: str) -> None:
     assert lower_first(label) == expected
+
+
+def _totals(label: str, fmt: MeasureFormat, value: float, *, same_earlier: bool) -> FactSet:
+    m = MeasureFacts("measure", label, fmt, LocaleFormatter("en_US"))
+    window = resolve_window(
+        TimeRange(start=date(2025, 1, 1), end=date(2026, 1, 1)), date(2026, 11, 1)
+    )
+    total = total_fact(m, pd.DataFrame({"measure": [value]}), SOURCE)
+    earlier = pd.DataFrame({"measure": [value / 2]})
+    year_source = SOURCE.model_copy(update={"query_hash": ("e" if same_earlier else "f") * 64})
+    return FactSet(
+        "measure",
+        label,
+        (
+            period_fact(m, window, SOURCE),
+            total,
+            *comparison_facts(
+                m,
+                "prior_period",
+                total,
+                earlier,
+                SOURCE.model_copy(update={"query_hash": "e" * 64}),
+            ),
+            *comparison_facts(m, "prior_year", total, earlier, year_source),
+        ),
+    )
+
+
+@pytest.mark.parametrize(
+    ("label", "fmt", "start"),
+    [
+        ("SLA breaches", MeasureFormat.INTEGER, "There were "),
+        ("Sales", MeasureFormat.CURRENCY, "Sales were "),
+        ("Revenue", MeasureFormat.CURRENCY, "Revenue was "),
+        ("Average order value", MeasureFormat.NUMBER, "Average order value was "),
+        ("Status", MeasureFormat.INTEGER, "Status was "),
+    ],
+)
+def test_the_total_sentence_agrees_with_its_measure(
+    label: str, fmt: MeasureFormat, start: str
+) -> None:
+    first = write_narrative(_totals(label, fmt, 60, same_earlier=False), locale="en_US")[0]
+    assert first.startswith(start)
+    if start == "There were ":
+        text = re.sub(r"<[^>]+>", "", first)
+        assert text.startswith("There were 60 SLA breaches in 2025, ")
+
+
+def test_a_prior_period_that_is_the_prior_year_is_told_once() -> None:
+    """Over a whole past year the prior period is the prior year: one sentence, not two."""
+    same = " ".join(
+        write_narrative(
+            _totals("Revenue", MeasureFormat.CURRENCY, 60, same_earlier=True), locale="en_US"
+        )
+    )
+    assert "vs the prior period" in same
+    assert "a year earlier" not in same
+    apart = " ".join(
+        write_narrative(
+            _totals("Revenue", MeasureFormat.CURRENCY, 60, same_earlier=False), locale="en_US"
+        )
+    )
+    assert "a year earlier" in apart

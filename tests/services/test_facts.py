@@ -452,6 +452,72 @@ def test_kpi_tiles_equal_pandas_with_a_few_queries(
     assert len(counted.requests) == 4
 
 
+def test_a_partly_covered_month_counts_its_target_by_the_days_covered(
+    facts: FactService, raw: dict[str, pd.DataFrame]
+) -> None:
+    """Sep 16 - Oct 10: half of September's plan and 10/31 of October's, not both in full."""
+    block = KpiBlock(
+        tiles=(KpiTile(measure="revenue", compare=(Comparison.TARGET,), target=TARGET),)
+    )
+    span = (date(2026, 9, 16), date(2026, 10, 11))
+    spec = ReportSpec(
+        title="KPIs",
+        dataset="sales",
+        time_range=TimeRange(start=span[0], end=span[1]),
+        blocks=(block,),
+    )
+    (revenue,) = facts.kpis(ADMIN, spec, block)
+    september = total(
+        rows(raw["targets"], "month", ALL_REGIONS, (date(2026, 9, 1), date(2026, 10, 1))),
+        "revenue_target",
+    )
+    october = total(
+        rows(raw["targets"], "month", ALL_REGIONS, (date(2026, 10, 1), date(2026, 11, 1))),
+        "revenue_target",
+    )
+    planned = september * 15 / 30 + october * 10 / 31
+    actual = total(rows(raw["orders"], "order_date", ALL_REGIONS, span))
+    (target,) = revenue.comparisons
+    assert target.baseline.value == pytest.approx(planned)
+    assert target.fact.value == pytest.approx(actual / planned)
+    assert "Sep 2026 is prorated to the 15 of its 30 days" in target.baseline.note
+    assert "Oct 2026 is prorated to the 10 of its 31 days" in target.baseline.note
+    assert "counts in full" not in target.baseline.note
+
+    narrative = NarrativeBlock(measure="revenue", target=TARGET)
+    found = facts.narrative(ADMIN, narrative_spec(narrative, spec.time_range), narrative)
+    assert found["target"].value == pytest.approx(planned)
+    assert "prorated" in found["attainment"].note
+
+
+def test_month_to_date_compares_with_the_month_to_date_target(
+    services: Services, raw: dict[str, pd.DataFrame]
+) -> None:
+    """Early in a month, the attainment is of the days so far, not of the whole month's plan."""
+    early = FactService(services.queries, today=lambda: date(2026, 10, 3))
+    block = NarrativeBlock(measure="revenue", target=TARGET)
+    spec = narrative_spec(block, TimeRange(preset=TimePreset.MONTH_TO_DATE))
+    found = early.narrative(ADMIN, spec, block)
+    october = total(
+        rows(raw["targets"], "month", ALL_REGIONS, (date(2026, 10, 1), date(2026, 11, 1))),
+        "revenue_target",
+    )
+    assert found["target"].value == pytest.approx(october * 3 / 31)
+    so_far = total(
+        rows(raw["orders"], "order_date", ALL_REGIONS, (date(2026, 10, 1), date(2026, 10, 4)))
+    )
+    assert found["attainment"].value == pytest.approx(so_far / (october * 3 / 31))
+
+
+def test_a_tile_carries_its_value_facts_note(facts: FactService) -> None:
+    block = KpiBlock(tiles=(KpiTile(measure="revenue", compare=()),))
+    future = TimeRange(start=date(2030, 7, 1), end=date(2030, 10, 1))
+    spec = ReportSpec(title="KPIs", dataset="sales", time_range=future, blocks=(block,))
+    (revenue,) = facts.kpis(ADMIN, spec, block)
+    assert revenue.value.note == "there is no data for this period"
+    assert revenue.tile().note == revenue.value.note
+
+
 def test_a_narrative_runs_a_handful_of_queries(facts: FactService, counted: QueryCount) -> None:
     block = NarrativeBlock(measure="revenue", by="region", target=TARGET)
     found = facts.narrative(ADMIN, narrative_spec(block), block)

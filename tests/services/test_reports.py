@@ -154,3 +154,40 @@ def test_table_totals_are_formatted(services: Services) -> None:
     for table in tables:
         assert table.totals is not None
         assert all(cell.text not in {"", "–"} for cell in table.totals if cell.numeric)
+
+
+def test_a_cut_table_says_so_and_notes_reach_the_document(services: Services) -> None:
+    spec = ReportSpec.model_validate(
+        {
+            "title": "Cut",
+            "dataset": "sales",
+            "time_range": {"start": "2026-10-01", "end": "2026-10-11"},
+            "blocks": [
+                {
+                    "kind": "kpis",
+                    "tiles": [
+                        {
+                            "measure": "revenue",
+                            "compare": ["target"],
+                            "target": {"dataset": "targets", "measure": "revenue_target"},
+                        }
+                    ],
+                },
+                {
+                    "kind": "table",
+                    "title": "T",
+                    "dimensions": ["country"],
+                    "measures": ["orders"],
+                    "max_rows": 3,
+                },
+            ],
+        }
+    )
+    preview = services.reports.preview(ANA, spec, today=AS_OF.date())
+    document = DocumentBuilder(preview, None, AS_OF, {"sales": "Sales orders"}).document()
+    table = next(b.table for b in document.blocks if b.table is not None)
+    assert len(table.rows) == 3
+    assert table.note.startswith("Showing the first 3 of 9 rows")
+    assert "the total covers all 9 rows" in table.note
+    assert any("prorated" in fact.note for fact in document.facts)
+    assert document.data_as_of

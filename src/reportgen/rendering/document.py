@@ -66,6 +66,7 @@ class Tile:
     value: str
     fact_id: str
     changes: tuple[Change, ...] = ()
+    note: str = ""  # a caveat about the value, from its fact
 
 
 @dataclass(frozen=True)
@@ -90,6 +91,7 @@ class FactEntry:
     label: str
     formatted: str
     query_id: str
+    note: str = ""  # why the value is missing, or a caveat about it
 
 
 @dataclass(frozen=True)
@@ -129,3 +131,4 @@ class Document:
     table_of_contents: bool = True
     pdfa: bool = False
     attachments: tuple[tuple[str, bytes], ...] = field(default=())  # (file name, CSV bytes)
+    data_as_of: str = ""  # the latest freshness among the report's queries, formatted

@@ -26,6 +26,7 @@ from babel.numbers import (
     format_currency,
     format_decimal,
     format_percent,
+    get_decimal_symbol,
     parse_pattern,
 )
 
@@ -66,6 +67,33 @@ def _compacts(value: float, locale: str, *, currency: bool) -> bool:
     return bool(fitting) and parse_pattern(patterns[str(max(fitting))]).pattern != "0"
 
 
+@cache
+def _fixed_pattern(locale: str, decimals: int) -> str:
+    """The locale's decimal pattern with exactly `decimals` decimals ("#,##0.###" -> "#,##0.00"),
+    keeping its grouping."""
+    pattern: str = Locale.parse(locale).decimal_formats[None].pattern.split(";")[0]
+    integer = pattern.split(".", maxsplit=1)[0]
+    return integer + ("." + "0" * decimals if decimals else "")
+
+
+_LAST_DIGIT = re.compile(r"(\d)(?!.*\d)")
+
+
+def _one_decimal(compact: str, locale: str) -> str:
+    """A compact form with its decimal even when it is zero: "$21M" -> "$21.0M", "4 Mio." ->
+    "4,0 Mio.", so figures side by side read alike (Babel drops a trailing zero)."""
+    decimal_symbol = get_decimal_symbol(locale)
+    if re.search(rf"\d{re.escape(decimal_symbol)}\d", compact):
+        return compact
+
+    def with_zero(match: re.Match[str]) -> str:
+        digit = match.group(1)
+        zero = chr(ord(digit) - unicodedata.digit(digit))
+        return digit + decimal_symbol + zero
+
+    return _LAST_DIGIT.sub(with_zero, compact, count=1)
+
+
 def _percent(value: float, locale: str) -> str:
     return format_percent(value, format=_percent_pattern(locale), locale=locale)
 
@@ -85,12 +113,14 @@ def format_measure(
     currency: str = "USD",
     compact: bool = False,
     signed: bool = False,
+    fixed_decimals: bool = False,
 ) -> str:
     """A measure's value as people read it in `locale`; None, NaN and infinities read "–".
 
     Currency carries its symbol, integers thousands separators, percent (a fraction: 0.124)
-    one decimal, other numbers up to two decimals. `compact` gives short forms ("$1.2M",
-    "1,2 Mio."). `signed` formats a difference: always a sign ("+", or a real minus "−"), and a
+    one decimal, other numbers up to two decimals (exactly two with `fixed_decimals`, for a
+    table column). `compact` gives short forms with one decimal ("$1.2M", "$4.0M", "1,2 Mio.").
+    `signed` formats a difference: always a sign ("+", or a real minus "−"), and a
     difference of percentages is in percentage points ("+1.5 pp").
     """
     number = _as_float(value)
@@ -101,22 +131,34 @@ def format_measure(
         if fmt is MeasureFormat.PERCENT:
             points = format_decimal(magnitude * 100, format="#,##0.0", locale=locale)
             return _signed(f"{points}\N{NO-BREAK SPACE}pp", number)
-        text = format_measure(magnitude, fmt, locale=locale, currency=currency, compact=compact)
+        text = format_measure(
+            magnitude,
+            fmt,
+            locale=locale,
+            currency=currency,
+            compact=compact,
+            fixed_decimals=fixed_decimals,
+        )
         return _signed(text, number)
     match fmt:
         case MeasureFormat.PERCENT:
             return _percent(number, locale)
         case MeasureFormat.CURRENCY:
             if compact and _compacts(number, locale, currency=True):
-                return format_compact_currency(number, currency, locale=locale, fraction_digits=1)
+                text = format_compact_currency(number, currency, locale=locale, fraction_digits=1)
+                return _one_decimal(text, locale)
             return format_currency(number, currency, locale=locale)
         case MeasureFormat.INTEGER:
             if compact and _compacts(number, locale, currency=False):
-                return format_compact_decimal(round(number), locale=locale, fraction_digits=1)
+                text = format_compact_decimal(round(number), locale=locale, fraction_digits=1)
+                return _one_decimal(text, locale)
             return format_decimal(round(number), locale=locale)
         case MeasureFormat.NUMBER:
             if compact and _compacts(number, locale, currency=False):
-                return format_compact_decimal(number, locale=locale, fraction_digits=1)
+                text = format_compact_decimal(number, locale=locale, fraction_digits=1)
+                return _one_decimal(text, locale)
+            if fixed_decimals:
+                return format_decimal(number, format=_fixed_pattern(locale, 2), locale=locale)
             # The locale's own pattern keeps its grouping (12,34,567.5 in hi_IN).
             return format_decimal(round(number, 2), locale=locale)
 

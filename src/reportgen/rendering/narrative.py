@@ -7,6 +7,8 @@ A sentence template sees:
   missing value prints as escaped text. A fact also offers ``.value``, ``.formatted``,
   ``.label``, ``.unit``, ``.id``, ``.available`` and ``.note``;
 - ``facts`` (the same facts, ``facts.total`` or ``facts['total']``), ``measure`` (its label),
+  ``plural_measure`` (the label names many things: "were", not "was"), ``counts_things`` (an
+  integer total with a plural label: "There were 60 SLA breaches"),
   ``dimension`` (the label of the narrative's ``by``), ``grain`` ("month");
 - ``has('key')``: whether the fact exists and has a value; ``plural(n, 'month', 'months')``
   by the locale's plural rules; the filter ``lower_first`` ("Region" -> "region").
@@ -149,6 +151,32 @@ class StandardSentence:
     template: str
 
 
+def plural_label(label: str) -> bool:
+    """Whether a measure's label names many things and takes "were": "SLA breaches", "Orders",
+    "Sales"; not "Revenue", "Gross margin %" or "Status"."""
+    words = label.split()
+    last = words[-1].lower() if words else ""
+    return len(last) > 2 and last.endswith("s") and not last.endswith(("ss", "us", "is"))
+
+
+def _counts_things(facts: FactSet) -> bool:
+    """A total that counts things named by a plural label reads "There were 60 SLA breaches"."""
+    total = facts.get("total")
+    return total is not None and total.unit == "integer" and plural_label(facts.label)
+
+
+def _same_earlier_periods(facts: FactSet) -> bool:
+    """Whether the prior period is the prior year (a report over a whole past year): the same
+    query, so a second sentence about it would only repeat the first."""
+    period, year = facts.get("prior_period_total"), facts.get("prior_year_total")
+    return (
+        period is not None
+        and year is not None
+        and facts.has("change_prior_period")
+        and period.source.query_hash == year.source.query_hash
+    )
+
+
 def _share_is_telling(facts: FactSet) -> bool:
     share = facts.get("top_contributor_share")
     return facts.has("top_contributor_share") and share is not None and share.value != 1.0
@@ -158,7 +186,9 @@ STANDARD_SENTENCES: tuple[StandardSentence, ...] = (
     StandardSentence(
         "total",
         lambda f: f.has("total"),
-        "{{ measure }} was {{ total }}{% if has('period') %} in {{ period }}{% endif %}"
+        "{% if counts_things %}There {{ plural(total, 'was', 'were') }} {{ total }}"
+        " {{ measure|lower_first }}{% else %}{{ measure }} {{ 'were' if plural_measure else"
+        " 'was' }} {{ total }}{% endif %}{% if has('period') %} in {{ period }}{% endif %}"
         "{% if has('change_prior_period') %}, {{ change_prior_period }} vs the prior period"
         " ({{ prior_period_total }}){% endif %}.",
     ),
@@ -169,7 +199,7 @@ STANDARD_SENTENCES: tuple[StandardSentence, ...] = (
     ),
     StandardSentence(
         "year_over_year",
-        lambda f: f.has("change_prior_year"),
+        lambda f: f.has("change_prior_year") and not _same_earlier_periods(f),
         "Against the same period a year earlier ({{ prior_year_total }}), the change is"
         " {{ change_prior_year }}.",
     ),
@@ -248,6 +278,8 @@ def _context(facts: FactSet, locale: str) -> dict[str, object]:
         **views,
         "facts": FactsView(views),
         "measure": facts.label,
+        "plural_measure": plural_label(facts.label),
+        "counts_things": _counts_things(facts),
         "has": has,
         "plural": plural,
     }
@@ -340,4 +372,11 @@ def write_narrative(
     return tuple(out)
 
 
-__all__ = ["STANDARD_SENTENCES", "FactView", "StandardSentence", "lower_first", "write_narrative"]
+__all__ = [
+    "STANDARD_SENTENCES",
+    "FactView",
+    "StandardSentence",
+    "lower_first",
+    "plural_label",
+    "write_narrative",
+]

@@ -23,7 +23,7 @@ from reportgen.rendering.document import (
     QueryEntry,
     TableView,
 )
-from reportgen.rendering.formatting import format_measure, format_period
+from reportgen.rendering.formatting import format_date, format_measure, format_period
 from reportgen.rendering.images import preferred_format
 from reportgen.services.ports import ChartImages
 from reportgen.services.queries import QueryResult, freshness_age_hours
@@ -101,7 +101,9 @@ class DocumentBuilder:
         measure = self.dataset.measure(name)
         fmt = measure.format if measure else MeasureFormat.NUMBER
         number = _as_number(value)
-        return format_measure(number, fmt, locale=self.locale, currency=self.currency)
+        return format_measure(
+            number, fmt, locale=self.locale, currency=self.currency, fixed_decimals=True
+        )
 
     def bucket_text(self, value: object, grain: str) -> str:
         if isinstance(value, datetime):
@@ -166,6 +168,10 @@ class DocumentBuilder:
                 f"Showing the first {data.shown:,} of {data.result.row_count:,} rows; "
                 "the full table is in the CSV and XLSX exports."
             )
+            if totals is not None:
+                note = note.removesuffix(".") + (
+                    f"; the total covers all {data.result.row_count:,} rows."
+                )
         return TableView(
             id=f"table-{block.index}",
             title=spec_block.title,
@@ -254,10 +260,24 @@ class DocumentBuilder:
                 return result.access
         return ()
 
+    def data_as_of(self) -> str:
+        """The latest freshness of the report's main dataset among its queries (of any dataset
+        when none reads it), as a date in the report's locale; empty when unknown."""
+        main = [r.freshness for r in self.preview.results if r.dataset == self.dataset.name]
+        readings = [f for f in main or [r.freshness for r in self.preview.results] if f]
+        days = [f.date() if isinstance(f, datetime) else f for f in readings]
+        return format_date(max(days), self.locale) if days else ""
+
     def document(self, *, attachments: tuple[tuple[str, bytes], ...] = ()) -> Document:
         spec = self.spec
         facts = tuple(
-            FactEntry(id=f.id, label=f.label, formatted=f.formatted, query_id=f.source.query_id)
+            FactEntry(
+                id=f.id,
+                label=f.label,
+                formatted=f.formatted,
+                query_id=f.source.query_id,
+                note=f.note,
+            )
             for f in self.preview.facts
         )
         return Document(
@@ -280,4 +300,5 @@ class DocumentBuilder:
             table_of_contents=spec.layout.table_of_contents,
             pdfa=spec.layout.pdfa,
             attachments=attachments,
+            data_as_of=self.data_as_of(),
         )

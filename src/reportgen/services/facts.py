@@ -126,7 +126,11 @@ class KpiFacts:
             for c in self.comparisons
         )
         return Tile(
-            label=self.label, value=self.value.formatted, fact_id=self.value.id, changes=changes
+            label=self.label,
+            value=self.value.formatted,
+            fact_id=self.value.id,
+            changes=changes,
+            note=self.value.note,
         )
 
 
@@ -442,6 +446,16 @@ class FactService:
             time_range = TimeRange(start=start, end=end)
             partial = (start is not None and start.day != 1) or (end is not None and end.day != 1)
             if partial and TimeGrain.DAY not in time.grains:
+                if start is not None and end is not None and TimeGrain.MONTH in time.grains:
+                    return self._prorated_targets(
+                        principal,
+                        spec,
+                        dataset=dataset,
+                        measures=measures,
+                        filters=kept,
+                        span=(start, end),
+                        notes=notes,
+                    )
                 notes.append(f"{dataset.title} are monthly: a partly covered month counts in full")
         result = self._run(principal, dataset.name, measures, kept, time_range)
         source = fact_source(result)
@@ -451,6 +465,56 @@ class FactService:
             for measure in measures
         }
 
+    def _prorated_targets(
+        self,
+        principal: Principal,
+        spec: ReportSpec,
+        *,
+        dataset: Dataset,
+        measures: tuple[str, ...],
+        filters: tuple[Filter, ...],
+        span: tuple[date, date],
+        notes: list[str],
+    ) -> dict[str, _TargetResult]:
+        """Monthly targets over a period that covers part of a month: each month's target
+        counts by the share of its days the period covers, so month-to-date is not compared
+        with the whole month's plan."""
+        assert dataset.time_dimension is not None
+        start, end = span
+        first, last = start.replace(day=1), (end - timedelta(days=1)).replace(day=1)
+        whole = TimeRange(start=first, end=_next_month(last))
+        result = self._run(principal, dataset.name, measures, filters, whole, grain=TimeGrain.MONTH)
+        column = f"{dataset.time_dimension.column}__{TimeGrain.MONTH.value}"
+        formatter = LocaleFormatter(spec.layout.locale, spec.layout.currency)
+        weights: list[float] = []
+        for raw in result.frame[column]:
+            month = as_day(raw)
+            if month is None:
+                weights.append(0.0)
+                continue
+            month = month.replace(day=1)
+            following = _next_month(month)
+            covered = (min(end, following) - max(start, month)).days
+            weights.append(max(covered, 0) / (following - month).days)
+        for month in (first, last) if first != last else (first,):
+            following = _next_month(month)
+            covered = (min(end, following) - max(start, month)).days
+            total_days = (following - month).days
+            if covered < total_days:
+                notes.append(
+                    f"the target for {formatter.period(month, following)} is prorated to the"
+                    f" {covered} of its {total_days} days the period covers"
+                )
+        source = fact_source(result)
+        note = "; ".join(notes)
+        found: dict[str, _TargetResult] = {}
+        for measure in measures:
+            values = [number(v) for v in result.frame[measure]]
+            parts = [v * w for v, w in zip(values, weights, strict=True) if v is not None]
+            value = sum(parts) if parts else None
+            found[measure] = _TargetResult(value, _measure(dataset, measure).format, source, note)
+        return found
+
 
 @dataclass(frozen=True)
 class _TargetResult:
@@ -458,6 +522,11 @@ class _TargetResult:
     format: MeasureFormat
     source: FactSource
     note: str
+
+
+def _next_month(day: date) -> date:
+    """The first day of the month after `day`'s."""
+    return date(day.year + (day.month == 12), day.month % 12 + 1, 1)
 
 
 def _measure(dataset: Dataset, name: str) -> Measure:
