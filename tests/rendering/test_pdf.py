@@ -224,6 +224,24 @@ def test_a_long_table_repeats_its_header_and_never_splits_a_row(
         assert header in pages[number], f"no header on page {number + 1}"
 
 
+def test_a_very_long_table_becomes_a_listing_with_the_same_guarantees() -> None:
+    doc = table_document(130)
+    pdf = render(doc, TemplateLibrary(listing_rows=100))
+    pages = [[" ".join(line.split()) for line in text.splitlines()] for text in texts(read(pdf))]
+    header = "Country Region Revenue Units Last order Change"
+    rows = doc.blocks[2].table.rows  # type: ignore[union-attr]
+    holding_rows = set()
+    for row in rows:
+        line = " ".join(cell.text for cell in row)
+        holding = [number for number, lines in enumerate(pages) if line in lines]
+        assert len(holding) == 1, line
+        holding_rows.add(holding[0])
+    assert len(holding_rows) >= 3
+    for number in holding_rows:
+        assert header in pages[number], f"no header on page {number + 1}"
+    assert "Total $1,234,567.00 98,765 +4.2%" in pages[max(holding_rows)]
+
+
 def test_the_watermark_is_on_every_page(library: TemplateLibrary) -> None:
     pages = texts(read(render(document(watermark="DRAFT – for Ana"), library)))
     assert all("DRAFT – for Ana" in text for text in pages)

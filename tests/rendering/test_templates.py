@@ -10,13 +10,15 @@ from pathlib import Path
 import pytest
 
 from reportgen.errors import ConfigurationError, InvalidInput, NotFound
-from reportgen.rendering.document import Block
+from reportgen.rendering.document import Block, Cell
 from reportgen.rendering.templates import (
+    LISTING_MIN_ROWS,
     TemplateInvalid,
     TemplateLibrary,
     column_widths,
     css_string,
     default_templates_dir,
+    listing,
     script_json,
 )
 from tests.rendering.documents import HOSTILE, document, table
@@ -303,3 +305,62 @@ def test_a_document_without_cover_gets_a_masthead(library: TemplateLibrary) -> N
     assert 'class="rg-toc"' not in html
     assert 'class="rg-watermark" aria-hidden="true">DRAFT<' in html
     assert HOSTILE not in html
+
+
+def test_long_tables_are_listed_with_aligned_columns() -> None:
+    doc = document()
+    assert listing(table("t", LISTING_MIN_ROWS - 1), doc) is None
+    listed = listing(table("t", 450), doc)
+    assert listed is not None
+    assert len(listed.rows) == 450
+    lines = ["".join(text for text, _ in row) for row in listed.rows]
+    header = listed.header
+    revenue_end = header.index("Revenue") + len("Revenue")
+    for line, row in zip(lines, table("t", 450).rows, strict=True):
+        assert line[:revenue_end].endswith(row[2].text)  # right-aligned under its header
+        assert line.startswith(row[0].text)
+    styled = [segment for row in listed.rows for segment in row if segment[1]]
+    assert styled and all(text.strip() == text for text, _ in styled)
+    assert listed.totals is not None
+    assert "".join(text for text, _ in listed.totals).startswith("Total")
+
+
+def test_a_listing_truncates_long_text_to_the_page() -> None:
+    long = table("t", 450)
+    long = replace(
+        long, rows=((Cell("A very long customer name " * 6), *long.rows[0][1:]), *long.rows[1:])
+    )
+    portrait = listing(long, document())
+    landscape = listing(long, document(orientation="landscape"))
+    assert portrait is not None and landscape is not None
+    first = "".join(text for text, _ in portrait.rows[0])
+    assert "…" in first
+    assert len(first) < len("".join(text for text, _ in landscape.rows[0]))
+
+
+def test_tables_that_cannot_be_listed_stay_tables() -> None:
+    wide = table("t", 450)
+    wide = replace(
+        wide,
+        columns=tuple(f"Measure {i}" for i in range(14)),
+        numeric=(True,) * 14,
+        rows=tuple(
+            tuple(Cell("1,234,567.89", numeric=True) for _ in range(14)) for _ in range(450)
+        ),
+        totals=None,
+    )
+    assert listing(wide, document()) is None
+    cjk = table("t", 450)
+    cjk = replace(cjk, rows=((Cell("東京"), *cjk.rows[0][1:]), *cjk.rows[1:]))
+    assert listing(cjk, document()) is None
+
+
+def test_the_html_export_keeps_long_tables_as_tables(library: TemplateLibrary) -> None:
+    base = document()
+    blocks = (
+        *base.blocks[:-2],
+        Block(kind="table", id="big", title="Big", table=table("big", 450)),
+    )
+    doc = replace(base, blocks=blocks)
+    assert 'class="rg-listing"' in library.render_html(doc)
+    assert 'class="rg-listing"' not in library.render_html(doc, interactive=True)
