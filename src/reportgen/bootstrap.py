@@ -61,7 +61,9 @@ def build_warehouse(settings: Settings) -> Warehouse:
     if url.startswith("duckdb:"):
         from reportgen.warehouse.duckdb import DuckDBWarehouse
 
-        return DuckDBWarehouse(duckdb_path(url), mask_key=mask_key)
+        return DuckDBWarehouse(
+            duckdb_path(url), memory_limit=settings.duckdb_memory_limit, mask_key=mask_key
+        )
     from reportgen.warehouse.snowflake import SnowflakeWarehouse
 
     password = settings.warehouse_password

@@ -40,6 +40,11 @@ class Settings(BaseSettings):
         description="duckdb:///path.duckdb or snowflake://user@account/db/schema?warehouse=W&role=R."
         " Default: the demo DuckDB file in data_dir.",
     )
+    duckdb_memory_limit: str = Field(
+        default="512MB",
+        pattern=r"^\d+(\.\d+)?\s*(KB|MB|GB|KiB|MiB|GiB)$",
+        description="Most memory the embedded DuckDB warehouse may hold (it spills beyond).",
+    )
     warehouse_password: SecretStr | None = Field(
         default=None, description="Password for the Snowflake warehouse, kept out of the URL."
     )

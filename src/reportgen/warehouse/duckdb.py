@@ -23,7 +23,12 @@ class DuckDBWarehouse:
     dialect = Dialect.DUCKDB
 
     def __init__(
-        self, path: Path, *, threads: int | None = None, mask_key: str | None = None
+        self,
+        path: Path,
+        *,
+        threads: int | None = None,
+        memory_limit: str | None = None,
+        mask_key: str | None = None,
     ) -> None:
         if not path.is_file():
             raise ConfigurationError(
@@ -32,9 +37,12 @@ class DuckDBWarehouse:
             )
         self.path = path
         self._mask_key = mask_key
-        config: dict[str, str | bool | int | float | list[str]] = (
-            {"threads": threads} if threads else {}
-        )
+        config: dict[str, str | bool | int | float | list[str]] = {}
+        if threads:
+            config["threads"] = threads
+        if memory_limit:
+            # DuckDB's buffer pool lives in this process; it defaults to 80% of the machine.
+            config["memory_limit"] = memory_limit
         self._connection = duckdb.connect(str(path), read_only=True, config=config)
 
     def fetch(self, query: CompiledQuery, *, timeout_s: float) -> pa.Table:
