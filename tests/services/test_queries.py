@@ -305,3 +305,14 @@ def test_hashed_masks_need_the_warehouse_to_hold_a_mask_key(
         assert not clear.uses_mask_key and keyless.fetch(clear, timeout_s=5).num_rows == 1
     finally:
         keyless.close()
+
+
+def test_duckdb_memory_is_bounded(warehouse_path: Path) -> None:
+    warehouse = DuckDBWarehouse(warehouse_path, memory_limit="256MB")
+    try:
+        row = warehouse._connection.execute("SELECT current_setting('memory_limit')").fetchone()
+        assert row is not None and row[0].replace(" ", "") in {"256.0MB", "244.1MiB"}
+    finally:
+        warehouse.close()
+    with pytest.raises(ConfigurationError, match="is not a size"):
+        DuckDBWarehouse(warehouse_path, memory_limit="lots")

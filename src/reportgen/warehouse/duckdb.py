@@ -7,6 +7,7 @@ never appears in the SQL or its values.
 
 from __future__ import annotations
 
+import re
 import threading
 from pathlib import Path
 
@@ -40,10 +41,15 @@ class DuckDBWarehouse:
         config: dict[str, str | bool | int | float | list[str]] = {}
         if threads:
             config["threads"] = threads
-        if memory_limit:
-            # DuckDB's buffer pool lives in this process; it defaults to 80% of the machine.
-            config["memory_limit"] = memory_limit
+
         self._connection = duckdb.connect(str(path), read_only=True, config=config)
+        if memory_limit:
+            # DuckDB's buffer pool lives in this process and defaults to 80% of the machine.
+            # Set after connecting: other connections to the file in this process (tests,
+            # checks) must share the database's configuration, which SET leaves alone.
+            if not re.fullmatch(r"\d+(\.\d+)?\s*(KB|MB|GB|KiB|MiB|GiB)", memory_limit):
+                raise ConfigurationError(f"DuckDB memory limit {memory_limit!r} is not a size")
+            self._connection.execute(f"SET memory_limit = '{memory_limit}'")
 
     def fetch(self, query: CompiledQuery, *, timeout_s: float) -> pa.Table:
         if query.uses_mask_key and self._mask_key is None:
