@@ -14,11 +14,13 @@ from pypdf import PdfReader
 
 from reportgen.artifacts import read_manifest, verify_bundle
 from reportgen.bootstrap import Services
+from reportgen.domain.catalog import TimeGrain
 from reportgen.domain.spec import ReportSpec
 from reportgen.errors import InvalidInput
 from reportgen.rendering.specfiles import load_spec_file
 from reportgen.services.documents import DocumentBuilder
 from reportgen.services.render import Format
+from reportgen.services.report_data import partial_buckets
 from tests.conftest import ANA, REPO, VICTOR
 
 AS_OF = datetime(2026, 10, 31, 7, 30, tzinfo=UTC)
@@ -191,3 +193,45 @@ def test_a_cut_table_says_so_and_notes_reach_the_document(services: Services) ->
     assert "the total covers all 9 rows" in table.note
     assert any("prorated" in fact.note for fact in document.facts)
     assert document.data_as_of
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "grain", "note"),
+    [
+        ("2026-01-01", "2026-11-01", "month", ""),
+        (
+            "2026-07-01",
+            "2026-10-01",
+            "week",
+            "The first and last weeks are partial: the period starts and ends mid-week.",
+        ),
+        ("2026-06-29", "2026-10-01", "week", "The last week is partial: the period ends mid-week."),
+        (
+            "2026-01-15",
+            "2026-04-01",
+            "quarter",
+            "The first quarter is partial: the period starts mid-quarter.",
+        ),
+        ("2026-01-15", "2026-04-01", "day", ""),
+    ],
+)
+def test_partial_buckets_are_noted(start: str, end: str, grain: str, note: str) -> None:
+    spec = ReportSpec.model_validate(
+        {
+            "title": "P",
+            "dataset": "sales",
+            "time_range": {"start": start, "end": end},
+            "blocks": [{"kind": "page_break"}],
+        }
+    )
+    assert partial_buckets(spec, TimeGrain(grain)) == note
+
+
+def test_weekly_chart_over_a_quarter_says_its_edges_are_partial(services: Services) -> None:
+    spec = spec_of(REPO / "report_templates/regional_performance/sample.yml")
+    preview = services.reports.preview(
+        VICTOR, spec, parameters={"region": ("Americas",)}, today=AS_OF.date()
+    )
+    document = DocumentBuilder(preview, None, AS_OF, {"sales": "Sales orders"}).document()
+    line = next(b.figure for b in document.blocks if b.figure is not None)
+    assert "The first and last weeks are partial" in line.caption

@@ -199,7 +199,7 @@ class DocumentBuilder:
             width_px=width,
             height_px=height,
             plotly_json=fig.to_json(),
-            caption=spec_block.caption,
+            caption=" ".join(part for part in (spec_block.caption, block.chart.note) if part),
             empty=block.chart.result.row_count == 0,
         )
 

@@ -8,6 +8,7 @@ masks, measure grants, caps and the cache apply exactly as everywhere else.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date, timedelta
 
 from reportgen.domain.catalog import Dataset, TimeGrain
 from reportgen.domain.principal import Principal
@@ -20,6 +21,39 @@ from reportgen.services.queries import QueryResult, QueryService
 class ChartData:
     result: QueryResult
     x_column: str
+    note: str = ""  # e.g. that the first and last buckets cover only part of their period
+
+
+def _bucket_start(day: date, grain: TimeGrain) -> date:
+    match grain:
+        case TimeGrain.DAY:
+            return day
+        case TimeGrain.WEEK:
+            return day - timedelta(days=day.weekday())
+        case TimeGrain.MONTH:
+            return day.replace(day=1)
+        case TimeGrain.QUARTER:
+            return date(day.year, 3 * ((day.month - 1) // 3) + 1, 1)
+        case TimeGrain.YEAR:
+            return date(day.year, 1, 1)
+
+
+def partial_buckets(spec: ReportSpec, grain: TimeGrain) -> str:
+    """A sentence when the period starts or ends inside a bucket, so a short first or last
+    bar or point is not read as a drop; empty when the period covers whole buckets."""
+    if spec.time_range is None or grain is TimeGrain.DAY:
+        return ""
+    start, end = spec.time_range.start, spec.time_range.end
+    cut_start = start is not None and _bucket_start(start, grain) != start
+    cut_end = end is not None and _bucket_start(end, grain) != end
+    if not (cut_start or cut_end):
+        return ""
+    unit = grain.value
+    if cut_start and cut_end:
+        return f"The first and last {unit}s are partial: the period starts and ends mid-{unit}."
+    if cut_start:
+        return f"The first {unit} is partial: the period starts mid-{unit}."
+    return f"The last {unit} is partial: the period ends mid-{unit}."
 
 
 @dataclass(frozen=True)
@@ -109,7 +143,8 @@ class ReportQueries:
         )
         result = self.queries.run(principal, request)
         x_column = request.grain_column(dataset) if on_time else block.x
-        return ChartData(result=result, x_column=x_column or block.x)
+        note = partial_buckets(spec, grain) if grain is not None else ""
+        return ChartData(result=result, x_column=x_column or block.x, note=note)
 
     def table(self, principal: Principal, spec: ReportSpec, block: TableBlock) -> TableData:
         result = self.queries.run(
