@@ -18,6 +18,7 @@ import pytest
 from reportgen.rendering.images import (
     CHROMIUM_FIX,
     DENSE_MARKS,
+    BrowserDidNotStart,
     BrowserNotFound,
     ChartRenderer,
     ChartRenderError,
@@ -282,3 +283,15 @@ def test_svg_attribute_sorting_keeps_everything_else() -> None:
     assert sort_svg_attributes(svg) == (
         b'<svg a="1" b="2"><rect x="&quot;&gt;" y="0"/><text z="1">a &lt; b</text></svg>'
     )
+
+
+def test_a_chromium_that_does_not_start_names_the_fix(tmp_path: Path) -> None:
+    broken = tmp_path / "chromium"
+    broken.write_text("#!/bin/sh\nexit 1\n", encoding="utf-8")
+    broken.chmod(0o755)
+    own = ChartRenderer(broken, start_timeout_s=20)
+    try:
+        with pytest.raises(BrowserDidNotStart, match=r"did not start.*make system"):
+            own.render(figure("never"), fmt="svg", width=200, height=150)
+    finally:
+        own.close()

@@ -109,6 +109,10 @@ class BrowserNotFound(ConfigurationError):
     """No Chromium where the renderer was told to look."""
 
 
+class BrowserDidNotStart(BrowserNotFound):
+    """A Chromium is there but does not start: a deployment problem, with the fix named."""
+
+
 class _BrowserClosed(Exception):
     """The browser went away mid-render: restart it and retry."""
 
@@ -484,7 +488,7 @@ class ChartRenderer:
             self._browser = browser
             self._kill_browser()
             self._browser = None
-            raise ChartRenderError(
+            raise BrowserDidNotStart(
                 f"Chromium at {path} did not start ({exc!r}); {CHROMIUM_FIX}"
             ) from exc
         self.stats.starts += 1
