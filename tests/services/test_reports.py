@@ -235,3 +235,19 @@ def test_weekly_chart_over_a_quarter_says_its_edges_are_partial(services: Servic
     document = DocumentBuilder(preview, None, AS_OF, {"sales": "Sales orders"}).document()
     line = next(b.figure for b in document.blocks if b.figure is not None)
     assert "The first and last weeks are partial" in line.caption
+
+
+def test_a_table_by_month_labels_and_formats_its_periods(services: Services) -> None:
+    spec = ReportSpec.model_validate(
+        {
+            "title": "By month",
+            "dataset": "sales",
+            "time_range": {"start": "2026-07-01", "end": "2026-10-01"},
+            "blocks": [{"kind": "table", "title": "T", "grain": "month", "measures": ["orders"]}],
+        }
+    )
+    preview = services.reports.preview(ANA, spec, today=AS_OF.date())
+    document = DocumentBuilder(preview, None, AS_OF, {"sales": "Sales orders"}).document()
+    table = next(b.table for b in document.blocks if b.table is not None)
+    assert table.columns == ("Order date (month)", "Orders")
+    assert [row[0].text for row in table.rows] == ["Jul 2026", "Aug 2026", "Sep 2026"]

@@ -13,7 +13,7 @@ import pandas as pd
 
 from reportgen.domain.catalog import ColumnType, Dataset, MeasureFormat
 from reportgen.domain.spec import ChartBlock, FormatRule, TableBlock
-from reportgen.rendering.charts import print_size
+from reportgen.rendering.charts import label_of, print_size
 from reportgen.rendering.document import (
     Block,
     Cell,
@@ -128,12 +128,12 @@ class DocumentBuilder:
         data = block.table
         frame = data.result.frame
         grain_column = None
-        if spec_block.grain and self.dataset.time_dimension:
-            grain_column = f"{self.dataset.time_dimension.column}__{spec_block.grain.value}"
         columns: list[tuple[str, str, bool]] = []  # (column, label, numeric)
-        if grain_column:
-            time_label = self.dataset.time_dimension.column.replace("_", " ").capitalize()  # type: ignore[union-attr]
-            columns.append((grain_column, time_label, False))
+        if spec_block.grain and self.dataset.time_dimension:
+            time_column = self.dataset.time_dimension.column
+            grain_column = f"{time_column}__{spec_block.grain.value}"
+            label = f"{label_of(self.dataset, time_column)} ({spec_block.grain.value})"
+            columns.append((grain_column, label, False))
         for name in spec_block.dimensions:
             dimension = self.dataset.dimension(name)
             columns.append((name, dimension.label if dimension else name, False))
