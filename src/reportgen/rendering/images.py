@@ -528,19 +528,24 @@ class ChartRenderer:
         self._browser = None
 
     def _kill_browser(self) -> None:
-        """SIGKILL the browser's process group (choreographer starts it in its own session)."""
+        """SIGKILL the browser's process group (choreographer starts it in its own session)
+        and remove its profile folder, which a dead browser would otherwise leave to exit."""
         browser = self._browser
         process = getattr(browser, "subprocess", None) if browser is not None else None
-        if process is None or process.poll() is not None:
-            return
-        pids = [process.pid, *_children(process.pid)]
-        for pid in reversed(pids):
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, signal.SIGKILL)
-        try:
-            process.wait(5)
-        except Exception:  # noqa: BLE001 best effort: the process is already gone or unkillable
-            _log.warning("chart browser process %s did not exit after SIGKILL", process.pid)
+        if process is not None and process.poll() is None:
+            pids = [process.pid, *_children(process.pid)]
+            for pid in reversed(pids):
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGKILL)
+            try:
+                process.wait(5)
+            except Exception:  # noqa: BLE001 best effort: the process is already gone or unkillable
+                _log.warning("chart browser process %s did not exit after SIGKILL", process.pid)
+        # choreographer keeps the profile folder on its private browser object.
+        impl = getattr(browser, "_browser_impl", None)
+        if impl is not None:
+            with contextlib.suppress(Exception):
+                impl.clean()
 
 
 def _explain(exc: BaseException, timeout_s: float, *, retried: bool = False) -> ChartRenderError:
