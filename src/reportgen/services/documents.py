@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import math
-import numbers
 from datetime import date, datetime
-from decimal import Decimal
 from typing import Literal
 
-import numpy as np
 import pandas as pd
 
-from reportgen.domain.catalog import ColumnType, Dataset, MeasureFormat
+from reportgen.domain.catalog import ColumnType, Dataset, MeasureFormat, TimeGrain
+from reportgen.domain.facts import bucket_end, number
 from reportgen.domain.spec import ChartBlock, FormatRule, TableBlock
 from reportgen.rendering.charts import label_of, print_size
 from reportgen.rendering.document import (
@@ -31,7 +29,6 @@ from reportgen.services.reports import (
     PreviewBlock,
     ReportPreview,
     describe_filters,
-    period_end,
     result_sha256,
 )
 
@@ -47,29 +44,20 @@ def _is_missing(value: object) -> bool:
     return isinstance(value, float) and math.isnan(value)
 
 
-def _as_number(value: object) -> float | None:
-    """A float for any real number (Python, Decimal or numpy scalar); None otherwise."""
-    if _is_missing(value) or isinstance(value, bool | np.bool_):
-        return None
-    if isinstance(value, numbers.Real | Decimal):
-        return float(value)
-    return None
-
-
 def _style(
     rules: tuple[FormatRule, ...], measure: str, value: object
 ) -> Literal["good", "bad", "warn"] | None:
-    number = _as_number(value)
-    if number is None:
+    cell = number(value)
+    if cell is None:
         return None
     for rule in rules:
         if rule.measure != measure:
             continue
         hit = {
-            ">": number > rule.value,
-            ">=": number >= rule.value,
-            "<": number < rule.value,
-            "<=": number <= rule.value,
+            ">": cell > rule.value,
+            ">=": cell >= rule.value,
+            "<": cell < rule.value,
+            "<=": cell <= rule.value,
         }[rule.op]
         if hit:
             return rule.style
@@ -100,16 +88,15 @@ class DocumentBuilder:
     def measure_text(self, name: str, value: object) -> str:
         measure = self.dataset.measure(name)
         fmt = measure.format if measure else MeasureFormat.NUMBER
-        number = _as_number(value)
         return format_measure(
-            number, fmt, locale=self.locale, currency=self.currency, fixed_decimals=True
+            number(value), fmt, locale=self.locale, currency=self.currency, fixed_decimals=True
         )
 
-    def bucket_text(self, value: object, grain: str) -> str:
+    def bucket_text(self, value: object, grain: TimeGrain) -> str:
         if isinstance(value, datetime):
             value = value.date()
         if isinstance(value, date):
-            return format_period(value, period_end(value, grain), self.locale)
+            return format_period(value, bucket_end(value, grain), self.locale)
         return "" if _is_missing(value) else str(value)
 
     def dimension_text(self, name: str, value: object) -> str:
@@ -118,7 +105,7 @@ class DocumentBuilder:
         dimension = self.dataset.dimension(name)
         kind = self.dataset.dimension_type(dimension) if dimension else ColumnType.STRING
         if kind.is_temporal and isinstance(value, date):
-            return format_period(value, period_end(value, "day"), self.locale)
+            return format_period(value, bucket_end(value, TimeGrain.DAY), self.locale)
         return str(value)
 
     # -- blocks ----------------------------------------------------------------------------
@@ -149,7 +136,7 @@ class DocumentBuilder:
                     style = _style(spec_block.rules, name, value)
                     cells.append(Cell(self.measure_text(name, value), numeric=True, style=style))
                 elif name == grain_column and spec_block.grain:
-                    cells.append(Cell(self.bucket_text(value, spec_block.grain.value)))
+                    cells.append(Cell(self.bucket_text(value, spec_block.grain)))
                 else:
                     cells.append(Cell(self.dimension_text(name, value)))
             rows.append(tuple(cells))

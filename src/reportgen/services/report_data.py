@@ -8,9 +8,9 @@ masks, measure grants, caps and the cache apply exactly as everywhere else.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
 
 from reportgen.domain.catalog import Dataset, TimeGrain
+from reportgen.domain.facts import bucket_start
 from reportgen.domain.principal import Principal
 from reportgen.domain.query import Filter, Operator, QueryRequest, SortKey
 from reportgen.domain.spec import ChartBlock, ChartKind, ReportSpec, TableBlock
@@ -24,28 +24,14 @@ class ChartData:
     note: str = ""  # e.g. that the first and last buckets cover only part of their period
 
 
-def _bucket_start(day: date, grain: TimeGrain) -> date:
-    match grain:
-        case TimeGrain.DAY:
-            return day
-        case TimeGrain.WEEK:
-            return day - timedelta(days=day.weekday())
-        case TimeGrain.MONTH:
-            return day.replace(day=1)
-        case TimeGrain.QUARTER:
-            return date(day.year, 3 * ((day.month - 1) // 3) + 1, 1)
-        case TimeGrain.YEAR:
-            return date(day.year, 1, 1)
-
-
 def partial_buckets(spec: ReportSpec, grain: TimeGrain) -> str:
     """A sentence when the period starts or ends inside a bucket, so a short first or last
     bar or point is not read as a drop; empty when the period covers whole buckets."""
     if spec.time_range is None or grain is TimeGrain.DAY:
         return ""
     start, end = spec.time_range.start, spec.time_range.end
-    cut_start = start is not None and _bucket_start(start, grain) != start
-    cut_end = end is not None and _bucket_start(end, grain) != end
+    cut_start = start is not None and bucket_start(start, grain) != start
+    cut_end = end is not None and bucket_start(end, grain) != end
     if not (cut_start or cut_end):
         return ""
     unit = grain.value

@@ -237,17 +237,6 @@ def logical_time(value: datetime | None = None) -> datetime:
     return moment.astimezone(UTC).replace(microsecond=0)
 
 
-def period_end(start: date, grain: str) -> date:
-    """The first day after the bucket starting at `start`."""
-    if grain == "day":
-        return start + timedelta(days=1)
-    if grain == "week":
-        return start + timedelta(days=7)
-    months = {"month": 1, "quarter": 3, "year": 12}[grain]
-    month = start.month - 1 + months
-    return date(start.year + month // 12, month % 12 + 1, 1)
-
-
 def describe_filters(spec: ReportSpec, dataset: Dataset) -> tuple[str, ...]:
     """The spec's filters and period as plain phrases for the cover and the appendix."""
     phrases: list[str] = []

@@ -37,6 +37,7 @@ from reportgen.domain.facts._period import (
     add_months,
     as_day,
     bucket_end,
+    bucket_start,
     resolve_window,
 )
 from reportgen.domain.facts._series import Point, complete_points, outlier_facts, trend_facts
@@ -78,6 +79,7 @@ __all__ = [
     "as_day",
     "attainment_facts",
     "bucket_end",
+    "bucket_start",
     "comparison_facts",
     "complete_points",
     "freshness_facts",

@@ -105,6 +105,21 @@ def resolve_window(time_range: TimeRange | None, today: date) -> Window:
     return Window(start, end)
 
 
+def bucket_start(day: date, grain: TimeGrain) -> date:
+    """The first day of the time bucket that holds `day` (weeks start on Monday)."""
+    match grain:
+        case TimeGrain.DAY:
+            return day
+        case TimeGrain.WEEK:
+            return day - timedelta(days=day.weekday())
+        case TimeGrain.MONTH:
+            return day.replace(day=1)
+        case TimeGrain.QUARTER:
+            return date(day.year, 3 * ((day.month - 1) // 3) + 1, 1)
+        case TimeGrain.YEAR:
+            return date(day.year, 1, 1)
+
+
 def bucket_end(start: date, grain: TimeGrain) -> date:
     """The first day after the time bucket starting at `start`."""
     match grain:
