@@ -17,6 +17,8 @@ import time
 from datetime import date
 from pathlib import Path
 
+from pydantic import SecretStr
+
 from reportgen.bootstrap import build_services
 from reportgen.domain.principal import Principal, Role
 from reportgen.domain.query import QueryRequest
@@ -46,7 +48,7 @@ def main() -> None:
             database_url=f"sqlite:///{tmp}/meta.db",
             warehouse_url=f"duckdb:///{warehouse}",
             catalog_dir=ROOT / "catalog",
-            cookie_key="bench-cookie-key-0123456789abcdef-0123",  # type: ignore[arg-type]
+            cookie_key=SecretStr("bench-cookie-key-0123456789abcdef-0123"),
         )
         services = build_services(settings, upgrade=True)
         ana = Principal(username="ana", roles={Role.AUTHOR}, attributes={"region": ("EMEA",)})

@@ -204,7 +204,12 @@ class RenderService:
         name = slug(spec.title)
         tables = self.export_tables(preview)
         files: list[BundleFile] = []
-        csvs = [(safe_filename(f"{name}-{t.title}", "csv"), to_csv(t)) for t in tables]
+        needs_csv = Format.CSV in formats or (Format.PDF in formats and spec.layout.pdfa)
+        csvs = (
+            [(safe_filename(f"{name}-{t.title}", "csv"), to_csv(t)) for t in tables]
+            if needs_csv
+            else []
+        )
         titles = {d.name: d.title for d in self.catalog}
         with timer.stage("charts"):
             builder = DocumentBuilder(
