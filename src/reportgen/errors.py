@@ -43,6 +43,12 @@ class NotAllowed(UserError):
     status = 403
 
 
+class Conflict(UserError):
+    """The thing changed after it was read (someone else saved first): reload, then retry."""
+
+    status = 409
+
+
 class QueryTooLarge(UserError):
     """The result would exceed the row cap."""
 
@@ -89,3 +95,21 @@ class InternalError(ReportgenError):
 
 class WarehouseError(InternalError):
     """The warehouse failed for a reason other than the user's request."""
+
+
+class DeliveryError(ReportgenError):
+    """A delivery attempt failed; the message names the channel, the recipient and the cause.
+
+    A transient failure (a relay down, a timeout, a 5xx) is retried with backoff; a permanent
+    one (an address refused, a URL not allowed, a 4xx) is not.
+    """
+
+    transient = True
+
+
+class TransientDeliveryError(DeliveryError):
+    transient = True
+
+
+class PermanentDeliveryError(DeliveryError):
+    transient = False

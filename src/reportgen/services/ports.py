@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import builtins
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal, Protocol
 
@@ -128,3 +129,59 @@ class ChartImages(Protocol):
     def render(
         self, fig: Any, *, fmt: Literal["svg", "png"], width: int, height: int, scale: float = 2.0
     ) -> bytes: ...
+
+
+@dataclass(frozen=True)
+class Attachment:
+    """One file of a rendered bundle, as a delivery carries it."""
+
+    filename: str
+    content_type: str
+    data: bytes
+    sha256: str
+
+
+@dataclass(frozen=True)
+class Parcel:
+    """What one delivery carries to one recipient: the files and a summary to show with them."""
+
+    delivery_id: str
+    run_id: str
+    report_title: str
+    report_slug: str
+    schedule_name: str
+    recipient: str
+    generated_at: datetime
+    classification: str
+    files: tuple[Attachment, ...]
+    # Narrative sentences (plain text) and KPI tiles (label, formatted value, formatted change).
+    summary: tuple[str, ...] = ()
+    kpis: tuple[tuple[str, str, str], ...] = ()
+    # Where each file can be downloaded (filename -> URL), for files too big to attach.
+    links: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """What a channel reports after a successful send (message id, object keys, HTTP status)."""
+
+    detail: str
+
+
+class DeliveryChannel(Protocol):
+    """Sends a parcel to one target of one channel kind ("email", "storage", "webhook").
+
+    ``target`` is the email address, the storage prefix, or the webhook URL. Raises
+    `TransientDeliveryError` for failures worth retrying and `PermanentDeliveryError` for the
+    others (an address refused, a URL inside the network); never sends a parcel half-way twice:
+    a retry of the same delivery id is recognisable by the receiver (Message-ID, object key,
+    ``X-Reportgen-Delivery`` header).
+    """
+
+    kind: str
+
+    def send(self, parcel: Parcel, target: str) -> Receipt: ...
+
+    def check_target(self, target: str) -> None:
+        """Raise `InvalidInput` when the target can never work (bad address, URL not allowed)."""
+        ...
