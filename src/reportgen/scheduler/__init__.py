@@ -1,0 +1,1 @@
+"""The scheduler process: one leader per deployment turns due schedules into runs."""
