@@ -103,8 +103,87 @@ class Settings(BaseSettings):
     log_format: Literal["json", "console"] = Field(
         default="json", description="json for machines, console for people."
     )
+    public_url: str = Field(
+        default="http://localhost:8501",
+        description="Address people use to reach the app; links in emails start with it.",
+    )
+    api_host: str = Field(
+        default="127.0.0.1", description="Interface the REST API listens on (0.0.0.0 in a pod)."
+    )
+    api_port: int = Field(default=8600, ge=1, le=65535, description="Port of the REST API.")
+    api_rate_limit_per_minute: int = Field(
+        default=120, ge=1, description="Requests one API token may make per minute."
+    )
+    smtp_url: str = Field(
+        default="smtp://127.0.0.1:8025",
+        description="smtp://user@host:587?starttls=true or smtps://user@host:465."
+        " Default: the local mail sink that `reportgen up` starts.",
+    )
+    smtp_password: SecretStr | None = Field(
+        default=None, description="Password for the SMTP relay, kept out of the URL."
+    )
+    smtp_from: str = Field(
+        default="Reportgen <reports@localhost>", description="From address of report emails."
+    )
+    smtp_timeout_s: float = Field(
+        default=30.0, gt=0, description="Seconds one SMTP conversation may take."
+    )
+    mail_sink: bool = Field(
+        default=True,
+        description="`reportgen up` starts a local SMTP sink on the smtp_url's loopback port"
+        " that keeps each message in data_dir/mail (for demos; off in production).",
+    )
+    email_attachment_limit_mb: float = Field(
+        default=10.0, gt=0, description="Largest attachments an email carries; beyond, a link."
+    )
+    delivery_url: str | None = Field(
+        default=None,
+        description="Where the storage channel writes: file:///folder or s3://bucket/prefix."
+        " Default: data_dir/deliveries.",
+    )
+    s3_endpoint_url: str | None = Field(
+        default=None, description="Endpoint of an S3-compatible store (unset for AWS S3)."
+    )
+    s3_kms_key_id: str | None = Field(
+        default=None, description="KMS key for SSE-KMS encryption of S3 objects (unset: SSE-S3)."
+    )
+    webhook_key: SecretStr | None = Field(
+        default=None,
+        description="Key of the HMAC-SHA256 signature on webhook calls."
+        " Default: generated once into data_dir.",
+    )
+    webhook_allowlist: str = Field(
+        default="",
+        description="Comma-separated hosts or CIDR ranges webhooks may reach even though they"
+        " are private, loopback or link-local (refused by default).",
+    )
+    webhook_timeout_s: float = Field(
+        default=10.0, gt=0, le=120, description="Seconds a webhook call may take."
+    )
+    scheduler_workers: int = Field(
+        default=2, ge=1, le=64, description="Runs the scheduler executes at once."
+    )
+    scheduler_poll_s: float = Field(
+        default=2.0,
+        gt=0,
+        le=5,
+        description="Seconds between the scheduler's reads of the schedules table (changes are"
+        " live within this long).",
+    )
+    render_timeout_s: float = Field(
+        default=300.0, gt=0, description="Seconds a run may spend rendering before it fails."
+    )
+    deliver_timeout_s: float = Field(
+        default=120.0, gt=0, description="Seconds a run may spend delivering before it fails."
+    )
+    otlp_endpoint: str | None = Field(
+        default=None,
+        description="OTLP/HTTP endpoint for traces, such as http://collector:4318 (unset: off).",
+    )
 
-    @field_validator("database_url", "warehouse_url", "artifacts_url")
+    @field_validator(
+        "database_url", "warehouse_url", "artifacts_url", "delivery_url", "smtp_url", "public_url"
+    )
     @classmethod
     def _has_scheme(cls, value: str | None) -> str | None:
         if value is not None and not urlsplit(value).scheme:
@@ -118,7 +197,7 @@ class Settings(BaseSettings):
             raise ValueError("must start with duckdb:// or snowflake://")
         return value
 
-    @field_validator("cookie_key", "mask_key", "audit_key")
+    @field_validator("cookie_key", "mask_key", "audit_key", "webhook_key")
     @classmethod
     def _long_enough(cls, value: SecretStr | None) -> SecretStr | None:
         if value is not None and len(value.get_secret_value()) < MIN_SECRET_LENGTH:
@@ -136,6 +215,10 @@ class Settings(BaseSettings):
     @property
     def resolved_artifacts_url(self) -> str:
         return self.artifacts_url or (self.data_dir / "artifacts").resolve().as_uri()
+
+    @property
+    def resolved_delivery_url(self) -> str:
+        return self.delivery_url or (self.data_dir / "deliveries").resolve().as_uri()
 
 
 def load_settings(**overrides: object) -> Settings:
