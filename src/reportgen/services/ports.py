@@ -8,15 +8,33 @@ from __future__ import annotations
 
 import builtins
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 from typing import Any, Literal, Protocol
 
 import pyarrow as pa
 
 from reportgen.domain.audit import AuditEvent, ChainReport
+from reportgen.domain.backups import BackupSummary, IndexedArtifact
+from reportgen.domain.delivery import Attachment, Parcel, Receipt
 from reportgen.domain.principal import Role, User
 from reportgen.domain.sql import CompiledQuery, Dialect
+
+# Data the adapters and services share lives in the domain; re-exported for the services.
+__all__ = [
+    "Attachment",
+    "AuditSink",
+    "BackupSummary",
+    "ChartImages",
+    "DeliveryChannel",
+    "IndexedArtifact",
+    "MetadataBackups",
+    "Parcel",
+    "Receipt",
+    "SignInAttempts",
+    "UserStore",
+    "Warehouse",
+]
 
 
 class Warehouse(Protocol):
@@ -131,43 +149,6 @@ class ChartImages(Protocol):
     ) -> bytes: ...
 
 
-@dataclass(frozen=True)
-class Attachment:
-    """One file of a rendered bundle, as a delivery carries it."""
-
-    filename: str
-    content_type: str
-    data: bytes
-    sha256: str
-
-
-@dataclass(frozen=True)
-class Parcel:
-    """What one delivery carries to one recipient: the files and a summary to show with them."""
-
-    delivery_id: str
-    run_id: str
-    report_title: str
-    report_slug: str
-    schedule_name: str
-    recipient: str
-    generated_at: datetime
-    classification: str
-    files: tuple[Attachment, ...]
-    # Narrative sentences (plain text) and KPI tiles (label, formatted value, formatted change).
-    summary: tuple[str, ...] = ()
-    kpis: tuple[tuple[str, str, str], ...] = ()
-    # Where each file can be downloaded (filename -> URL), for files too big to attach.
-    links: Mapping[str, str] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class Receipt:
-    """What a channel reports after a successful send (message id, object keys, HTTP status)."""
-
-    detail: str
-
-
 class DeliveryChannel(Protocol):
     """Sends a parcel to one target of one channel kind ("email", "storage", "webhook").
 
@@ -185,3 +166,19 @@ class DeliveryChannel(Protocol):
     def check_target(self, target: str) -> None:
         """Raise `InvalidInput` when the target can never work (bad address, URL not allowed)."""
         ...
+
+
+class MetadataBackups(Protocol):
+    """Portable archives of the metadata database (and the audit head recorded beside it).
+
+    Every method raises `InvalidInput` naming the problem when an archive is damaged, is not a
+    backup, or does not fit the database; a refused restore writes nothing.
+    """
+
+    def create(self, destination: Path) -> BackupSummary: ...
+
+    def restore(self, source: Path) -> BackupSummary: ...
+
+    def inspect(self, path: Path) -> BackupSummary: ...
+
+    def artifact_index(self) -> builtins.list[IndexedArtifact]: ...
