@@ -229,6 +229,8 @@ runs = Table(
     Column("error", Text),
     Column("result_hashes", JSON),
     _created_at(),
+    # A replay points at the run it re-sends (always the original, never another replay).
+    Column("replay_of", String(36)),
     UniqueConstraint("schedule_id", "fire_time"),
     _one_of("status", RUN_STATUSES, "status"),
     Index(None, "status", "next_attempt_at"),
@@ -290,6 +292,29 @@ artifacts = Table(
     Column("manifest", JSON),
     Index(None, "run_id"),
     Index(None, "sha256"),
+)
+
+run_requests = Table(
+    "run_requests",
+    metadata,
+    # An Idempotency-Key as one user sent it: the same key again within a day is the same run.
+    Column("username", String(63), nullable=False),
+    Column("idempotency_key", String(200), nullable=False),
+    Column("run_id", ForeignKey("runs.id", ondelete="CASCADE"), nullable=False),
+    _created_at(),
+    PrimaryKeyConstraint("username", "idempotency_key"),
+)
+
+schedule_notices = Table(
+    "schedule_notices",
+    metadata,
+    # A notice sent to a schedule's owner (such as "the report is no longer readable"), so it
+    # is sent once, not on every run; removed when the schedule runs well again.
+    Column("schedule_id", ForeignKey("schedules.id", ondelete="CASCADE"), nullable=False),
+    Column("kind", String(50), nullable=False),
+    Column("run_id", String(36), nullable=False),
+    Column("sent_at", UtcDateTime(), nullable=False),
+    PrimaryKeyConstraint("schedule_id", "kind"),
 )
 
 audit_events = Table(
