@@ -258,3 +258,11 @@ def test_open_artifact_store_refuses_other_urls(url: str, message: str) -> None:
     with pytest.raises(ConfigurationError, match="REPORTGEN_ARTIFACTS_URL") as raised:
         open_artifact_store(url)
     assert message in str(raised.value)
+
+
+def test_key_of_turns_a_stored_uri_back_into_its_key(tmp_path: Path) -> None:
+    store = LocalArtifactStore(tmp_path / "root")
+    stored = store.put("renders/q4-board/report.pdf", b"%PDF-1.7", "application/pdf")
+    assert store.key_of(stored.uri) == "renders/q4-board/report.pdf"
+    assert store.key_of((tmp_path / "elsewhere" / "x.pdf").as_uri()) is None
+    assert store.key_of(store.root.as_uri() + "/../escape.pdf") is None

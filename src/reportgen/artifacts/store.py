@@ -14,7 +14,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 from urllib.request import url2pathname
 
 from reportgen.errors import ConfigurationError, InternalError, InvalidInput, NotFound
@@ -67,6 +67,10 @@ class ArtifactStore(Protocol):
 
     def url_for(self, key: str) -> str:
         """A URL for the artifact under `key` (``file://`` locally; for S3, a presigned URL)."""
+        ...
+
+    def key_of(self, uri: str) -> str | None:
+        """The key of the artifact a `StoredArtifact.uri` names; ``None`` when it is not ours."""
         ...
 
 
@@ -127,6 +131,13 @@ class LocalArtifactStore:
 
     def url_for(self, key: str) -> str:
         return self._path(key).as_uri()
+
+    def key_of(self, uri: str) -> str | None:
+        root = self.root.as_uri() + "/"
+        if not uri.startswith(root):
+            return None
+        key = unquote(uri.removeprefix(root))
+        return key if _key_problem(key) is None else None
 
     def exists(self, key: str) -> bool:
         return self._path(key).is_file()
