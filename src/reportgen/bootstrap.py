@@ -18,6 +18,7 @@ from reportgen.errors import ConfigurationError
 from reportgen.rendering.images import chart_renderer
 from reportgen.rendering.templates import TemplateLibrary
 from reportgen.services.audit import AuditService
+from reportgen.services.backup import BackupService
 from reportgen.services.catalog import CatalogService
 from reportgen.services.facts import FactService
 from reportgen.services.ports import Warehouse
@@ -27,6 +28,7 @@ from reportgen.services.reports import ReportService
 from reportgen.services.users import UserService
 from reportgen.settings import MIN_SECRET_LENGTH, Settings
 from reportgen.store import MetadataStore
+from reportgen.store.backup import MetadataBackups
 
 
 @dataclass(frozen=True)
@@ -76,13 +78,20 @@ AUDIT_HEAD_FILE = "audit.head"
 """Where in data_dir the audit chain's newest event is recorded, beside the audit key."""
 
 
-def open_store(settings: Settings, *, upgrade: bool = False) -> MetadataStore:
-    """The metadata store; refuses a database behind its migrations unless told to upgrade."""
+def open_store(
+    settings: Settings, *, upgrade: bool = False, check: bool = True
+) -> MetadataStore:
+    """The metadata store; refuses a database behind its migrations unless told to upgrade.
+
+    ``check=False`` opens a database in any state (a restore fills an empty one).
+    """
     store = MetadataStore(
         settings.resolved_database_url,
         audit_key=deployment_secret(settings, "audit", settings.audit_key),
         audit_head=settings.data_dir / AUDIT_HEAD_FILE,
     )
+    if not check:
+        return store
     if upgrade:
         store.upgrade()
     else:
@@ -130,6 +139,13 @@ def build_services(
         store=store,
         warehouse=warehouse,
     )
+
+
+def build_backups(settings: Settings) -> tuple[BackupService, MetadataStore]:
+    """The backup service over a store opened in any state; the caller disposes the store."""
+    store = open_store(settings, check=False)
+    artifacts = open_artifact_store(settings.resolved_artifacts_url)
+    return BackupService(MetadataBackups(store), artifacts, store.audit), store
 
 
 def deployment_secret(settings: Settings, name: str, configured: SecretStr | None) -> str:
