@@ -25,10 +25,12 @@ from reportgen.services.ports import Warehouse
 from reportgen.services.queries import QueryService
 from reportgen.services.render import RenderService
 from reportgen.services.reports import ReportService
+from reportgen.services.tokens import ApiTokenService
 from reportgen.services.users import UserService
 from reportgen.settings import MIN_SECRET_LENGTH, Settings
 from reportgen.store import MetadataStore
 from reportgen.store.backup import MetadataBackups
+from reportgen.store.tokens import TokenRepository
 
 
 @dataclass(frozen=True)
@@ -44,6 +46,7 @@ class Services:
     warehouse: Warehouse
     reports: ReportService
     render: RenderService
+    tokens: ApiTokenService
 
     def close(self) -> None:
         self.warehouse.close()
@@ -138,6 +141,7 @@ def build_services(
         audit=audit,
         store=store,
         warehouse=warehouse,
+        tokens=ApiTokenService(TokenRepository(store.engine), store.users, store.audit),
     )
 
 
