@@ -75,6 +75,11 @@ def _time_part(fields: CronFields) -> str:
     if not every_hour and len(minutes) * len(hours) <= 4:
         times = [f"{h:02d}:{m:02d}" for h in sorted(hours) for m in sorted(minutes)]
         return f"At {_and(times)}"
+    hour_step = _step(hours, 0, 23)
+    if len(minutes) == 1 and hour_step is not None:
+        (minute,) = minutes
+        at = "on the hour" if minute == 0 else f"at minute {minute}"
+        return f"Every {hour_step} hours, {at}"
     if len(minutes) == 60:
         phrase = "Every minute"
     elif (step := _step(minutes, 0, 59)) is not None:
@@ -90,8 +95,8 @@ def _time_part(fields: CronFields) -> str:
     if len(hour_runs) == 1:
         first, last = hour_runs[0]
         return f"{phrase}, {first:02d}:00–{last:02d}:59"
-    if (step := _step(hours, 0, 23)) is not None:
-        return f"{phrase}, every {step} hours"
+    if hour_step is not None:
+        return f"{phrase}, every {hour_step} hours"
     return f"{phrase}, in hours {_and([f'{h:02d}' for h in sorted(hours)])}"
 
 
@@ -106,7 +111,16 @@ def _weekday_part(weekdays: frozenset[int]) -> str:
     return f"on {_and([DAY_NAMES[d] for d in sorted(weekdays)])}"
 
 
+def _ordinal(number: int) -> str:
+    suffix = (
+        "th" if 10 <= number % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(number % 10, "th")
+    )
+    return f"{number}{suffix}"
+
+
 def _month_day_part(days: frozenset[int]) -> str:
+    if (step := _step(days, 1, 31)) is not None:
+        return f"on every {_ordinal(step)} day of the month, from the 1st"
     noun = "day" if len(days) == 1 else "days"
     return f"on {noun} {_listing(days)} of every month"
 
@@ -114,10 +128,14 @@ def _month_day_part(days: frozenset[int]) -> str:
 def describe_cron(fields: CronFields) -> str:
     """A cron's meaning, field by field, without the timezone."""
     parts = [_time_part(fields)]
-    restricted_days = not fields.day_star and len(fields.days) < 31
-    restricted_weekdays = not fields.weekday_star and fields.weekdays != ALL_WEEKDAYS
+    restricted_days = len(fields.days) < 31
+    restricted_weekdays = fields.weekdays != ALL_WEEKDAYS
     if restricted_days and restricted_weekdays:
-        parts.append(f"{_month_day_part(fields.days)} or {_weekday_part(fields.weekdays)}")
+        # Vixie cron: either field may match, unless one of them was written starting with '*'.
+        either = not (fields.day_star or fields.weekday_star)
+        link = "or" if either else "when that is"
+        weekdays = _weekday_part(fields.weekdays).removeprefix("on ")
+        parts.append(f"{_month_day_part(fields.days)} {link} {'on ' if either else 'a '}{weekdays}")
     elif restricted_days:
         parts.append(_month_day_part(fields.days))
     elif restricted_weekdays:

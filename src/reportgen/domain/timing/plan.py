@@ -36,6 +36,7 @@ class DayKind(StrEnum):
     EVERY = "every"  # every day of the month
     WEEKDAYS = "weekdays"  # days whose weekday is in `weekdays`
     MONTH_DAYS = "month_days"  # days whose number is in `days`
+    BOTH = "both"  # day number in `days` and weekday in `weekdays`
     EITHER = "either"  # Vixie cron: day number in `days` or weekday in `weekdays`
     DAY_OR_LAST = "day_or_last"  # day `clamp_day`, or the month's last day when shorter
     FIRST_BUSINESS = "first_business"  # the first Monday-to-Friday day
@@ -67,6 +68,10 @@ def _days_of(rule: DayRule, year: int, month: int) -> tuple[int, ...]:
             return tuple(d for d in range(1, length + 1) if weekday(d) in rule.weekdays)
         case DayKind.MONTH_DAYS:
             return tuple(d for d in sorted(rule.days) if d <= length)
+        case DayKind.BOTH:
+            return tuple(
+                d for d in range(1, length + 1) if d in rule.days and weekday(d) in rule.weekdays
+            )
         case DayKind.EITHER:
             return tuple(
                 d for d in range(1, length + 1) if d in rule.days or weekday(d) in rule.weekdays
@@ -100,15 +105,17 @@ def _seconds(at: time) -> tuple[int, ...]:
 
 def _cron_plan(expression: str) -> Plan:
     fields = parse_cron(expression)
-    if fields.day_star and fields.weekday_star:
-        rule = DayRule(DayKind.EVERY)
-    elif fields.day_star:
-        rule = DayRule(DayKind.WEEKDAYS, weekdays=fields.weekdays)
-    elif fields.weekday_star:
-        rule = DayRule(DayKind.MONTH_DAYS, days=fields.days)
+    # Vixie cron: a day field starting with '*' makes a day match both fields; otherwise either.
+    if fields.day_star or fields.weekday_star:
+        if fields.weekdays == ALL_WEEKDAYS:
+            rule = DayRule(DayKind.MONTH_DAYS, days=fields.days)
+        elif len(fields.days) == 31:
+            rule = DayRule(DayKind.WEEKDAYS, weekdays=fields.weekdays)
+        else:
+            rule = DayRule(DayKind.BOTH, days=fields.days, weekdays=fields.weekdays)
     else:
         rule = DayRule(DayKind.EITHER, days=fields.days, weekdays=fields.weekdays)
-    if rule.kind is DayKind.WEEKDAYS and fields.weekdays == ALL_WEEKDAYS:
+    if rule.kind is DayKind.MONTH_DAYS and len(fields.days) == 31:
         rule = DayRule(DayKind.EVERY)
     seconds = tuple(sorted(h * 3600 + m * 60 for h in fields.hours for m in fields.minutes))
     return Plan(
