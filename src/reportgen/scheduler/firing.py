@@ -1,0 +1,138 @@
+"""Turning a schedule's due fire times into recorded runs, exactly once each.
+
+`Dispatcher.dispatch` is the job APScheduler runs for a schedule. It does not trust APScheduler
+to say which fire time is due: it keeps, per schedule, the instant up to which fire times have
+been handled (its *horizon*, first read from the run ledger) and records every fire time between
+that horizon and now, applying the misfire policy to late ones. A late or skipped APScheduler
+job, a restart or a change of leader therefore never loses a fire time, and the ledger's unique
+key on (schedule, fire time) means two schedulers never record one twice.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from reportgen.domain.schedules import Schedule
+from reportgen.scheduler.lag import observe_lag
+from reportgen.scheduler.misfires import DueTimes, due_times, plan_fires, summary_reason
+from reportgen.scheduler.ports import RunLedger
+
+log = logging.getLogger("reportgen.scheduler")
+
+Clock = Callable[[], datetime]
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class Dispatched:
+    """What one dispatch recorded: new runs, new skipped runs, and fire times already recorded."""
+
+    runs: int = 0
+    skipped: int = 0
+    duplicates: int = 0
+
+
+class Dispatcher:
+    """Records due fire times of the schedules it tracks; wakes the workers when it made runs."""
+
+    def __init__(
+        self,
+        ledger: RunLedger,
+        *,
+        clock: Clock = utc_now,
+        on_runs: Callable[[], None] | None = None,
+    ) -> None:
+        self._ledger = ledger
+        self._clock = clock
+        self._on_runs = on_runs
+        self._schedules: dict[str, Schedule] = {}
+        self._horizons: dict[str, datetime] = {}
+        self._locks: dict[str, threading.Lock] = {}
+        self._guard = threading.Lock()
+
+    def track(self, schedule: Schedule) -> None:
+        """Start (or restart, after a change) recording this schedule's fire times.
+
+        The horizon is re-read from the ledger on the next dispatch, from the later of the last
+        recorded fire time and the schedule's last change: a changed cadence counts from then.
+        """
+        with self._guard:
+            self._schedules[schedule.id] = schedule
+            self._horizons.pop(schedule.id, None)
+            self._locks.setdefault(schedule.id, threading.Lock())
+
+    def forget(self, schedule_id: str) -> None:
+        """Stop recording this schedule (paused or deleted)."""
+        with self._guard:
+            self._schedules.pop(schedule_id, None)
+            self._horizons.pop(schedule_id, None)
+
+    def tracked(self) -> dict[str, Schedule]:
+        with self._guard:
+            return dict(self._schedules)
+
+    def dispatch(self, schedule_id: str) -> Dispatched:
+        """Record every fire time of the schedule due since its horizon (APScheduler's job)."""
+        with self._guard:
+            lock = self._locks.get(schedule_id)
+        if lock is None:
+            return Dispatched()
+        with lock:
+            with self._guard:
+                schedule = self._schedules.get(schedule_id)
+                horizon = self._horizons.get(schedule_id)
+            if schedule is None:
+                return Dispatched()
+            now = self._clock()
+            if horizon is None:
+                last = self._ledger.last_fire_time(schedule_id)
+                horizon = max(last, schedule.updated_at) if last else schedule.updated_at
+            due = due_times(schedule.cadence, schedule.timezone, horizon, now)
+            result = self._record(schedule, due, now)
+            with self._guard:
+                if schedule_id in self._schedules:
+                    self._horizons[schedule_id] = now
+        if result.runs and self._on_runs is not None:
+            self._on_runs()
+        return result
+
+    def _record(self, schedule: Schedule, due: DueTimes, now: datetime) -> Dispatched:
+        runs = skipped = duplicates = 0
+        if due.older_count and due.older_first is not None:
+            log.warning(
+                "schedule %s missed more than %d fire times; the oldest %d are recorded as one"
+                " skipped run",
+                schedule.id,
+                len(due.times),
+                due.older_count,
+            )
+            made = self._ledger.record_fire(
+                schedule, due.older_first, skipped_reason=summary_reason(due)
+            )
+            skipped, duplicates = skipped + (made is not None), duplicates + (made is None)
+        plan = plan_fires(due.times, now, schedule.misfire_policy)
+        for fire_time, reason in plan.skips:
+            made = self._ledger.record_fire(schedule, fire_time, skipped_reason=reason)
+            skipped, duplicates = skipped + (made is not None), duplicates + (made is None)
+        for fire_time, trigger in plan.runs:
+            made = self._ledger.record_fire(schedule, fire_time, trigger=trigger)
+            if made is None:
+                duplicates += 1
+                continue
+            runs += 1
+            observe_lag((self._clock() - fire_time).total_seconds())
+        if plan.skips:
+            log.info(
+                "schedule %s: %d missed fire times recorded as skipped (misfire policy %s)",
+                schedule.id,
+                len(plan.skips),
+                schedule.misfire_policy.value,
+            )
+        return Dispatched(runs=runs, skipped=skipped, duplicates=duplicates)

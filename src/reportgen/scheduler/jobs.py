@@ -1,0 +1,138 @@
+"""Keeping APScheduler's jobs in step with the schedules table.
+
+APScheduler 3 cannot share a job store between processes, so the table is the source of truth:
+every poll the leader reads what changed since its cursor and adds, replaces or removes one
+in-memory job per live schedule. A paused or deleted schedule has no job.
+
+Job defaults, chosen on purpose:
+- ``misfire_grace_time=None``: a job that is late (the pool busy, the machine slow) still runs,
+  however late; APScheduler's default of 1 s would silently drop it under load.
+- ``coalesce=True``: one late wake-up runs the job once; the job itself records every fire time
+  it missed from its own horizon and applies the schedule's misfire policy, so coalescing loses
+  nothing and the misfire policy, not APScheduler, decides what runs.
+- ``max_instances=1``: two copies of one schedule's job never race over its horizon; a wake-up
+  refused because the previous one is still running is caught up by the next.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from apscheduler.executors.pool import ThreadPoolExecutor  # type: ignore[import-untyped]
+from apscheduler.jobstores.base import JobLookupError  # type: ignore[import-untyped]
+from apscheduler.jobstores.memory import MemoryJobStore  # type: ignore[import-untyped]
+from apscheduler.schedulers.background import BackgroundScheduler  # type: ignore[import-untyped]
+
+from reportgen.scheduler.firing import Dispatcher
+from reportgen.scheduler.ports import ScheduleFeed
+from reportgen.scheduler.trigger import CadenceTrigger
+
+log = logging.getLogger("reportgen.scheduler")
+
+FIRES = "fires"
+"""Executor of the schedules' jobs: they only record runs, so a few threads keep up."""
+UPKEEP = "upkeep"
+"""Executor of the scheduler's own jobs (reconcile, heartbeat, reap), apart from the fires."""
+FIRE_THREADS = 4
+
+JOB_DEFAULTS = {"misfire_grace_time": None, "coalesce": True, "max_instances": 1}
+
+
+def new_scheduler() -> BackgroundScheduler:
+    """A BackgroundScheduler with an in-memory job store, in UTC, with our job defaults."""
+    return BackgroundScheduler(
+        jobstores={"default": MemoryJobStore()},
+        executors={FIRES: ThreadPoolExecutor(FIRE_THREADS), UPKEEP: ThreadPoolExecutor(2)},
+        job_defaults=JOB_DEFAULTS,
+        timezone="UTC",
+    )
+
+
+@dataclass(frozen=True)
+class Reconciled:
+    """What one reconciliation changed."""
+
+    added: int = 0
+    replaced: int = 0
+    removed: int = 0
+
+
+class JobBook:
+    """One APScheduler job per live schedule, reconciled from the schedule feed."""
+
+    def __init__(
+        self,
+        scheduler: BackgroundScheduler,
+        feed: ScheduleFeed,
+        dispatcher: Dispatcher,
+        *,
+        clock: Callable[[], datetime],
+    ) -> None:
+        self._scheduler = scheduler
+        self._feed = feed
+        self._dispatcher = dispatcher
+        self._clock = clock
+        self._cursor: str | None = None
+        self._versions: dict[str, int] = {}
+
+    @property
+    def cursor(self) -> str | None:
+        return self._cursor
+
+    def job_ids(self) -> set[str]:
+        """The schedule ids that have a job now."""
+        return {job.id for job in self._scheduler.get_jobs(jobstore="default")}
+
+    def reconcile(self) -> Reconciled:
+        """Read the changes since the last call and bring the job set in line with them.
+
+        A new or changed schedule's job runs once at once (so a fire time due between its change
+        and this poll is recorded), then at its cadence.
+        """
+        changes, cursor = self._feed.changes_since(self._cursor)
+        added = replaced = removed = 0
+        now = self._clock()
+        for change in changes:
+            schedule = change.schedule
+            if schedule is None or schedule.paused:
+                if self._versions.pop(change.schedule_id, None) is not None:
+                    removed += 1
+                self._dispatcher.forget(change.schedule_id)
+                self._remove(change.schedule_id)
+                continue
+            if self._versions.get(schedule.id) == schedule.version:
+                continue
+            if schedule.id in self._versions:
+                replaced += 1
+            else:
+                added += 1
+            self._versions[schedule.id] = schedule.version
+            self._dispatcher.track(schedule)
+            self._scheduler.add_job(
+                self._dispatcher.dispatch,
+                trigger=CadenceTrigger(schedule.cadence, schedule.timezone),
+                args=(schedule.id,),
+                id=schedule.id,
+                name=schedule.name,
+                executor=FIRES,
+                replace_existing=True,
+                next_run_time=now,
+            )
+        self._cursor = cursor
+        if added or replaced or removed:
+            log.info(
+                "schedules reconciled: %d added, %d changed, %d removed; %d jobs",
+                added,
+                replaced,
+                removed,
+                len(self._versions),
+            )
+        return Reconciled(added=added, replaced=replaced, removed=removed)
+
+    def _remove(self, schedule_id: str) -> None:
+        with contextlib.suppress(JobLookupError):
+            self._scheduler.remove_job(schedule_id, jobstore="default")
