@@ -11,7 +11,7 @@ from urllib.parse import unquote, urlsplit
 
 from pydantic import SecretStr
 
-from reportgen.artifacts import open_artifact_store
+from reportgen.artifacts import ArtifactStore, open_artifact_store
 from reportgen.catalog.loader import load_catalog
 from reportgen.domain.catalog import Catalog
 from reportgen.errors import ConfigurationError
@@ -128,7 +128,7 @@ def build_services(
         reports,
         images=chart_renderer(settings.chromium_path),
         library=TemplateLibrary(user_dir=settings.templates_dir),
-        store=open_artifact_store(settings.resolved_artifacts_url),
+        store=artifact_store(settings),
         audit=store.audit,
     )
     return Services(
@@ -145,10 +145,19 @@ def build_services(
     )
 
 
+def artifact_store(settings: Settings) -> ArtifactStore:
+    """The artifact store the settings name (a folder, or an S3 bucket)."""
+    return open_artifact_store(
+        settings.resolved_artifacts_url,
+        endpoint_url=settings.s3_endpoint_url,
+        kms_key_id=settings.s3_kms_key_id,
+    )
+
+
 def build_backups(settings: Settings) -> tuple[BackupService, MetadataStore]:
     """The backup service over a store opened in any state; the caller disposes the store."""
     store = open_store(settings, check=False)
-    artifacts = open_artifact_store(settings.resolved_artifacts_url)
+    artifacts = artifact_store(settings)
     return BackupService(MetadataBackups(store), artifacts, store.audit), store
 
 

@@ -228,8 +228,13 @@ def _sha256_file(path: Path) -> str:
     return digest.hexdigest()
 
 
-def open_artifact_store(url: str) -> ArtifactStore:
-    """The store `url` names (`Settings.resolved_artifacts_url`): ``file:///folder`` for now."""
+def open_artifact_store(
+    url: str, *, endpoint_url: str | None = None, kms_key_id: str | None = None
+) -> ArtifactStore:
+    """The store `url` names (`Settings.resolved_artifacts_url`): a folder or an S3 bucket.
+
+    ``endpoint_url`` points S3 at a compatible store; ``kms_key_id`` encrypts with SSE-KMS.
+    """
     parts = urlsplit(url)
     match parts.scheme:
         case "file":
@@ -242,12 +247,10 @@ def open_artifact_store(url: str) -> ArtifactStore:
                 raise ConfigurationError(f"REPORTGEN_ARTIFACTS_URL: {url!r} names no folder")
             return LocalArtifactStore(Path(url2pathname(parts.path)))  # url2pathname unquotes
         case "s3":
-            raise ConfigurationError(
-                f"REPORTGEN_ARTIFACTS_URL: {url!r}: S3 artifact storage comes with the delivery"
-                " work and is not available yet; use a file:// URL (the default is a folder"
-                " under REPORTGEN_DATA_DIR)"
-            )
+            from reportgen.artifacts.s3 import open_s3_artifact_store  # noqa: PLC0415
+
+            return open_s3_artifact_store(url, endpoint_url=endpoint_url, kms_key_id=kms_key_id)
         case _:
             raise ConfigurationError(
-                f"REPORTGEN_ARTIFACTS_URL: {url!r} is not supported; use file:///folder"
+                f"REPORTGEN_ARTIFACTS_URL: {url!r} is not supported; use file:///folder or s3://bucket/prefix"
             )
