@@ -16,7 +16,7 @@ import subprocess  # re-exported: tests patch `reportgen.cli.subprocess.Popen`
 
 # isort: off
 # Importing a module registers its commands on `app`, in the order `--help` lists them.
-from reportgen.cli import running, catalog, people, audit, query, render
+from reportgen.cli import running, catalog, people, audit, query, render, backup
 
 # isort: on
 from reportgen.cli._app import app
@@ -26,6 +26,7 @@ from reportgen.cli.query import build_request, parse_filter
 __all__ = [
     "app",
     "audit",
+    "backup",
     "build_request",
     "catalog",
     "fail",
