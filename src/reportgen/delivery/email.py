@@ -163,8 +163,8 @@ class SmtpChannel:
             ) from None
         except smtplib.SMTPNotSupportedError as exc:
             raise PermanentDeliveryError(
-                f"email to {target}: the relay {where} does not support {exc}; check"
-                f" {_SMTP_VARIABLE}"
+                f"email to {target}: the relay {where} lacks what {_SMTP_VARIABLE} asks for"
+                f" ({exc}); check the URL's user and starttls option"
             ) from None
         except smtplib.SMTPResponseException as exc:
             raise _by_code(
