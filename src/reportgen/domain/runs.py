@@ -61,6 +61,10 @@ class IllegalTransition(ValueError):
     """A run was asked to move where the state machine does not go: a bug, never user input."""
 
 
+class RunLost(Exception):
+    """The run is no longer where the caller thought: reaped, retried or finished by another."""
+
+
 def check_transition(current: RunStatus | None, new: RunStatus) -> None:
     """Raise `IllegalTransition` unless a run may move from ``current`` to ``new``."""
     if new not in TRANSITIONS[current]:

@@ -31,6 +31,7 @@ from sqlalchemy.engine import RowMapping
 from reportgen.domain.runs import (
     CLAIMABLE,
     Run,
+    RunLost,
     RunStatus,
     Stage,
     Transition,
@@ -73,10 +74,6 @@ def run_from_row(row: RowMapping) -> Run:
         replay_of=row["replay_of"],
         owner=row.get("owner"),
     )
-
-
-class RunLost(Exception):
-    """The run is no longer where the caller thought (reaped, retried or finished by another)."""
 
 
 class RunRepository:
@@ -233,6 +230,12 @@ class RunRepository:
         query = query.order_by(runs.c.created_at.desc(), runs.c.id.desc()).limit(limit)
         with self._engine.connect() as connection:
             return [run_from_row(row) for row in connection.execute(query).mappings()]
+
+    def replays_of(self, run_id: str) -> list[str]:
+        """Ids of the replays of ``run_id``, oldest first."""
+        query = select(runs.c.id).where(runs.c.replay_of == run_id).order_by(runs.c.created_at)
+        with self._engine.connect() as connection:
+            return list(connection.execute(query).scalars())
 
     def queue_depth(self, now: datetime) -> int:
         """Runs waiting for a worker and due now."""
