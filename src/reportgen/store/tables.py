@@ -183,10 +183,11 @@ schedules = Table(
     Column("report_id", ForeignKey("saved_reports.id"), nullable=False),
     Column("owner", ForeignKey("users.username"), nullable=False),
     Column("name", String(200), nullable=False),
-    Column("cron", String(100), nullable=False),
+    # A cron expression or a preset ({"kind": "weekdays", "at": "08:00"}), in `timezone`.
+    Column("cadence", JSON, nullable=False),
     Column("timezone", String(64), nullable=False, default="UTC"),
-    # Parameters and time-range preset the report is run with (e.g. "last full month").
-    Column("preset", JSON, nullable=False),
+    # Report parameters the runs use (e.g. {"region": ["EMEA"]}).
+    Column("parameters", JSON, nullable=False),
     Column("recipients", JSON, nullable=False),
     Column("channels", JSON, nullable=False),
     Column("formats", JSON, nullable=False),
@@ -199,11 +200,16 @@ schedules = Table(
     Column("version", Integer, nullable=False, default=1),
     _created_at(),
     _updated_at(),
+    Column("updated_by", String(63), nullable=False),
     Column("deleted_at", UtcDateTime()),
+    # Numbers every change (deletes included) in commit order: the scheduler reads what changed
+    # since the last number it saw.
+    Column("change_seq", BigInteger, nullable=False),
     _one_of("run_as", RUN_AS, "run_as"),
     _one_of("misfire_policy", MISFIRE_POLICIES, "misfire_policy"),
     Index(None, "report_id"),
     Index(None, "owner"),
+    Index(None, "change_seq", unique=True),
 )
 
 runs = Table(
