@@ -2,7 +2,8 @@
 
 A `ScheduleDraft` is what a person submits (UI form, API body, CLI); a `Schedule` is a stored
 one, with its id, owner and version. Timing (`Cadence` plus an IANA timezone) is computed by
-`reportgen.domain.timing`; this module holds the data and its field-level rules only.
+`reportgen.domain.timing`; this module holds the data and its field-level rules only. A schedule
+runs a `SavedReport`: a named, versioned `ReportSpec` (every save is a new `ReportVersion`).
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ from enum import StrEnum
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from reportgen.domain.spec import ReportSpec
 
 FORMATS = ("pdf", "csv", "xlsx", "html")
 """The file formats a schedule may deliver (the render service's formats)."""
@@ -164,7 +167,7 @@ class ScheduleDraft(_Strict):
 
 
 class Schedule(ScheduleDraft):
-    """A stored schedule."""
+    """A stored schedule. ``version`` grows with every change (optimistic locking)."""
 
     id: str
     owner: str
@@ -172,3 +175,34 @@ class Schedule(ScheduleDraft):
     version: int = 1
     created_at: datetime
     updated_at: datetime
+    updated_by: str = ""  # who saved, paused or resumed it last
+
+    def draft(self) -> ScheduleDraft:
+        """What a person would submit to save this schedule unchanged."""
+        return ScheduleDraft.model_validate(
+            self.model_dump(include=set(ScheduleDraft.model_fields))
+        )
+
+
+class SavedReport(_Strict):
+    """A named report spec at one of its versions (the newest unless asked otherwise)."""
+
+    id: str
+    name: str
+    description: str = ""
+    owner: str
+    dataset: str
+    version: int
+    spec: ReportSpec
+    created_at: datetime
+    updated_at: datetime
+
+
+class ReportVersion(_Strict):
+    """One saved version of a report: never rewritten."""
+
+    report_id: str
+    version: int
+    created_by: str
+    created_at: datetime
+    comment: str = ""
