@@ -1,0 +1,115 @@
+"""Around every request: a server span, RED metrics, one access log line, and the last-resort
+error boundary that turns an unexpected exception into a 500 problem with an incident id.
+
+Written as plain ASGI middleware so it sees the matched route template (``/api/v1/runs/{id}``,
+never the concrete path, which would explode the metrics' cardinality) and the final status.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import time
+
+from opentelemetry import propagate, trace
+from opentelemetry.trace import SpanKind, Status, StatusCode
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from reportgen.api.problems import problem_response
+from reportgen.observability import Metrics, tracer
+
+log = logging.getLogger("reportgen.api")
+UNMATCHED_ROUTE = "unmatched"
+TRACE_HEADER = "x-trace-id"
+
+
+def _route(scope: Scope) -> str:
+    route = scope.get("route")
+    path = getattr(route, "path", None)
+    return path if isinstance(path, str) else UNMATCHED_ROUTE
+
+
+class ObservedRequests:
+    """Traces, measures and logs each HTTP request; answers 500 for what nothing else caught."""
+
+    def __init__(self, app: ASGIApp, *, metrics: Metrics, service: str) -> None:
+        self.app = app
+        self.metrics = metrics
+        self.service = service
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        method = scope["method"]
+        carrier = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
+        started = time.perf_counter()
+        status = 500
+        response_started = False
+        with tracer().start_as_current_span(
+            f"{method} {scope['path']}",
+            context=propagate.extract(carrier),
+            kind=SpanKind.SERVER,
+            attributes={"http.request.method": method, "url.path": scope["path"]},
+            record_exception=False,
+            set_status_on_exception=False,
+        ) as span:
+            trace_id = f"{span.get_span_context().trace_id:032x}"
+
+            async def send_observed(message: Message) -> None:
+                nonlocal status, response_started
+                if message["type"] == "http.response.start":
+                    status = message["status"]
+                    response_started = True
+                    headers = list(message.get("headers", []))
+                    headers.append((TRACE_HEADER.encode(), trace_id.encode()))
+                    message = {**message, "headers": headers}
+                await send(message)
+
+            try:
+                await self.app(scope, receive, send_observed)
+            except Exception as exc:
+                span.record_exception(exc)
+                span.set_status(Status(StatusCode.ERROR, type(exc).__name__))
+                if response_started:
+                    raise
+                incident = secrets.token_hex(4)
+                log.exception("incident %s: %s %s failed", incident, method, _route(scope))
+                response = problem_response(
+                    500,
+                    f"Something went wrong (incident {incident}); the server log has the details",
+                    instance=scope["path"],
+                    incident=incident,
+                )
+                await response(scope, receive, send_observed)
+            finally:
+                self._observe(span, scope, method, status, time.perf_counter() - started)
+
+    def _observe(
+        self, span: trace.Span, scope: Scope, method: str, status: int, seconds: float
+    ) -> None:
+        route = _route(scope)
+        span.update_name(f"{method} {route}")
+        span.set_attribute("http.route", route)
+        span.set_attribute("http.response.status_code", status)
+        if status >= 500:
+            span.set_status(Status(StatusCode.ERROR))
+        self.metrics.http_requests.labels(
+            service=self.service, method=method, route=route, status=str(status)
+        ).inc()
+        self.metrics.http_duration.labels(service=self.service, method=method, route=route).observe(
+            seconds
+        )
+        log.info(
+            "%s %s %s %.1f ms",
+            method,
+            route,
+            status,
+            seconds * 1000,
+            extra={
+                "http_method": method,
+                "http_route": route,
+                "http_status": status,
+                "duration_ms": round(seconds * 1000, 1),
+            },
+        )
