@@ -20,6 +20,8 @@ from sqlalchemy import Connection, Engine
 from reportgen.errors import ConfigurationError
 from reportgen.store.audit import AuditLog
 from reportgen.store.engine import create_metadata_engine, normalise_url
+from reportgen.store.reports import SavedReportRepository
+from reportgen.store.schedules import ScheduleRepository
 from reportgen.store.sign_ins import SignInFailures
 from reportgen.store.users import DEFAULT_BCRYPT_ROUNDS, UserRepository
 
@@ -68,6 +70,8 @@ class MetadataStore:
         self.engine: Engine = create_metadata_engine(url)
         self.users = UserRepository(self.engine, bcrypt_rounds=bcrypt_rounds)
         self.sign_ins = SignInFailures(self.engine)
+        self.reports = SavedReportRepository(self.engine)
+        self.schedules = ScheduleRepository(self.engine)
         key = audit_key.encode("utf-8") if isinstance(audit_key, str) else audit_key
         self.audit_head = audit_head
         self.audit = AuditLog(self.engine, key=key, head=audit_head)
