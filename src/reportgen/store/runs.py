@@ -283,7 +283,7 @@ class RunRepository:
         due = (
             select(runs.c.id)
             .where(runs.c.status.in_(CLAIMABLE), runs.c.next_attempt_at <= now)
-            .order_by(runs.c.next_attempt_at, runs.c.id)
+            .order_by(runs.c.next_attempt_at, runs.c.fire_time, runs.c.id)
             .limit(1)
             .with_for_update(skip_locked=True)
             .scalar_subquery()
