@@ -4,7 +4,7 @@
   ``REPORTGEN_API_PORT``, leader election, scheduling and workers, a graceful stop.
 - `SchedulerProcess(duties, lock)` is the leadership loop: a standby retries the lock every 2 s;
   the leader runs an APScheduler whose jobs follow the schedules table (`JobBook`), the worker
-  pool and upkeep, and stops scheduling at once if it loses the lock. ``health`` is the
+  pool, and stops scheduling at once if it loses the lock. ``health`` is the
   `SchedulerHealth` the API reports.
 - `open_leader_lock(settings)`: a PostgreSQL advisory lock, or a file lock beside SQLite.
 - `Dispatcher` records each due fire time once, applying the schedule's misfire policy

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from reportgen.domain.schedules import Schedule
-from reportgen.scheduler.lag import observe_lag
+from reportgen.observability import set_scheduler_lag
 from reportgen.scheduler.misfires import DueTimes, due_times, plan_fires, summary_reason
 from reportgen.scheduler.ports import RunLedger
 
@@ -127,7 +127,7 @@ class Dispatcher:
                 duplicates += 1
                 continue
             runs += 1
-            observe_lag((self._clock() - fire_time).total_seconds())
+            set_scheduler_lag((self._clock() - fire_time).total_seconds())
         if plan.skips:
             log.info(
                 "schedule %s: %d missed fire times recorded as skipped (misfire policy %s)",

@@ -36,7 +36,7 @@ log = logging.getLogger("reportgen.scheduler")
 FIRES = "fires"
 """Executor of the schedules' jobs: they only record runs, so a few threads keep up."""
 UPKEEP = "upkeep"
-"""Executor of the scheduler's own jobs (reconcile, heartbeat, reap), apart from the fires."""
+"""Executor of the scheduler's own job (reconciling), apart from the fires."""
 FIRE_THREADS = 4
 
 JOB_DEFAULTS = {"misfire_grace_time": None, "coalesce": True, "max_instances": 1}
@@ -46,7 +46,7 @@ def new_scheduler() -> BackgroundScheduler:
     """A BackgroundScheduler with an in-memory job store, in UTC, with our job defaults."""
     return BackgroundScheduler(
         jobstores={"default": MemoryJobStore()},
-        executors={FIRES: ThreadPoolExecutor(FIRE_THREADS), UPKEEP: ThreadPoolExecutor(2)},
+        executors={FIRES: ThreadPoolExecutor(FIRE_THREADS), UPKEEP: ThreadPoolExecutor(1)},
         job_defaults=JOB_DEFAULTS,
         timezone="UTC",
     )

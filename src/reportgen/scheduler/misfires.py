@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from reportgen.domain.runs import Trigger
 from reportgen.domain.schedules import Cadence, MisfirePolicy
 from reportgen.domain.timing import fire_times_between
 
@@ -39,7 +40,7 @@ class DueTimes:
 class FirePlan:
     """What to record: runs as (fire time, trigger), skips as (fire time, reason)."""
 
-    runs: tuple[tuple[datetime, str], ...] = ()
+    runs: tuple[tuple[datetime, Trigger], ...] = ()
     skips: tuple[tuple[datetime, str], ...] = field(default=())
 
 
@@ -83,7 +84,7 @@ def plan_fires(
     """
     on_time = [t for t in due if now - t <= grace]
     missed = [t for t in due if now - t > grace]
-    runs = [(t, "schedule") for t in on_time]
+    runs: list[tuple[datetime, Trigger]] = [(t, "schedule") for t in on_time]
     skips: list[tuple[datetime, str]] = []
     if policy is MisfirePolicy.RUN_ALL:
         runs = [(t, "misfire") for t in missed] + runs

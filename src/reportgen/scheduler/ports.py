@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Protocol
 
+from reportgen.domain.runs import Trigger
 from reportgen.domain.schedules import Schedule
 
 
@@ -39,7 +40,7 @@ class RunLedger(Protocol):
         fire_time: datetime,
         *,
         skipped_reason: str | None = None,
-        trigger: str = "schedule",
+        trigger: Trigger = "schedule",
     ) -> object | None:
         """The new run, or ``None`` when this fire time was recorded already (by anyone)."""
         ...
@@ -47,26 +48,19 @@ class RunLedger(Protocol):
     def last_fire_time(self, schedule_id: str) -> datetime | None: ...
 
 
-class RunUpkeep(Protocol):
-    """The run service's housekeeping, called by the leader on a timer."""
-
-    def heartbeat(self, worker_id: str) -> None:
-        """Mark this worker's runs as still alive."""
-        ...
-
-    def reap(self) -> int:
-        """Re-queue runs whose worker stopped heartbeating; returns how many."""
-        ...
+class RunQueue(Protocol):
+    """How many runs wait for a worker (`RunService.queue_depth`), for health and metrics."""
 
     def queue_depth(self) -> int: ...
 
 
 class Workers(Protocol):
-    """The bounded pool that claims and executes runs (`services.workers.WorkerPool`)."""
+    """The bounded pool that claims and executes runs (`services.workers.WorkerPool`); it
+    also heartbeats its runs and reaps those of dead workers."""
 
     def start(self) -> None: ...
 
-    def stop(self, timeout: float) -> None: ...
+    def stop(self, timeout: float) -> bool: ...
 
     def wake(self) -> None: ...
 

@@ -1,8 +1,8 @@
 """The scheduler process's loop: win the leader lock, lead, step down when it is lost.
 
 A standby tries the lock every `RETRY_S` seconds; a leader checks every `CHECK_S` that it still
-holds it. Leading means: an APScheduler with one job per live schedule (reconciled every poll),
-the worker pool executing runs, and upkeep (worker heartbeats, reaping runs of dead workers).
+holds it. Leading means: an APScheduler with one job per live schedule (reconciled every poll)
+and the worker pool executing runs (its keeper heartbeats them and reaps dead workers' runs).
 Losing the lock stops scheduling at once (APScheduler shut down without waiting), then lets the
 runs in flight finish: two leaders never schedule together, and if they overlap for a moment
 the run ledger's unique keys still keep every fire time and delivery single.
@@ -17,11 +17,12 @@ from dataclasses import dataclass
 
 from apscheduler.schedulers.background import BackgroundScheduler  # type: ignore[import-untyped]
 
+from reportgen.observability import set_leader
 from reportgen.scheduler.firing import Clock, Dispatcher, utc_now
 from reportgen.scheduler.health import SchedulerState
 from reportgen.scheduler.jobs import UPKEEP, JobBook, new_scheduler
 from reportgen.scheduler.leadership import LeaderLock
-from reportgen.scheduler.ports import RunLedger, RunUpkeep, ScheduleFeed, Workers
+from reportgen.scheduler.ports import RunLedger, RunQueue, ScheduleFeed, Workers
 
 log = logging.getLogger("reportgen.scheduler")
 
@@ -29,8 +30,6 @@ CHECK_S = 1.0
 """Seconds between a leader's checks that it still holds the lock."""
 RETRY_S = 2.0
 """Seconds between a standby's attempts to take the lock."""
-UPKEEP_S = 5.0
-"""Seconds between worker heartbeats and reaper passes."""
 
 
 @dataclass(frozen=True)
@@ -39,7 +38,7 @@ class Duties:
 
     feed: ScheduleFeed
     ledger: RunLedger
-    upkeep: RunUpkeep
+    queue: RunQueue
     workers: Callable[[], Workers]  # a fresh pool each time this process becomes leader
     worker_id: str
     poll_s: float = 2.0
@@ -57,15 +56,13 @@ class SchedulerProcess:
         clock: Clock = utc_now,
         check_s: float = CHECK_S,
         retry_s: float = RETRY_S,
-        upkeep_s: float = UPKEEP_S,
     ) -> None:
         self._duties = duties
         self._lock = lock
         self._clock = clock
         self._check_s = check_s
         self._retry_s = retry_s
-        self._upkeep_s = upkeep_s
-        self.health = SchedulerState(duties.upkeep.queue_depth, clock=clock)
+        self.health = SchedulerState(duties.queue.queue_depth, clock=clock)
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
         self._scheduler: BackgroundScheduler | None = None
@@ -120,30 +117,21 @@ class SchedulerProcess:
         scheduler.add_job(
             book.reconcile, "interval", seconds=duties.poll_s, id="reconcile", executor=UPKEEP
         )
-        scheduler.add_job(
-            self._upkeep, "interval", seconds=self._upkeep_s, id="upkeep", executor=UPKEEP
-        )
         self._scheduler, self._pool, self.jobs = scheduler, pool, book
         pool.start()
         scheduler.start()
         self.terms += 1
         self.health.set_leader(True)
+        set_leader(True)
         log.info(
             "leading: %d schedules loaded in %.2f s",
             len(book.job_ids()),
             (self._clock() - started).total_seconds(),
         )
 
-    def _upkeep(self) -> None:
-        duties = self._duties
-        duties.upkeep.heartbeat(duties.worker_id)
-        reaped = duties.upkeep.reap()
-        if reaped and self._pool is not None:
-            log.warning("re-queued %d runs whose worker stopped", reaped)
-            self._pool.wake()
-
     def _step_down(self, drain_s: float | None = None) -> None:
         self.health.set_leader(False)
+        set_leader(False)
         scheduler, self._scheduler = self._scheduler, None
         pool, self._pool = self._pool, None
         if scheduler is not None:
