@@ -38,14 +38,33 @@ class AppPage:
 # file name there would run that page on its own, without this router.
 PAGES: tuple[AppPage, ...] = (
     AppPage("pages/catalog.py", "Catalog", ":material/menu_book:", EVERYONE, "datasets"),
+    AppPage(
+        "pages/builder.py",
+        "Report builder",
+        ":material/design_services:",
+        frozenset({Role.AUTHOR, Role.ADMIN}),
+        "report-builder",
+    ),
 )
 
 
 def pages_for(principal: Principal) -> list[st.Page]:
+    """The pages `principal` may open, then the others hidden from the navigation: opened by
+    URL, their own role gate says "not allowed" and audits the attempt."""
     allowed = [page for page in PAGES if principal.has_any_role(page.roles)]
+    if not allowed:
+        return []
+    hidden = [page for page in PAGES if page not in allowed]
     return [
-        st.Page(page.path, title=page.title, icon=page.icon, url_path=page.url_path, default=i == 0)
-        for i, page in enumerate(allowed)
+        st.Page(
+            page.path,
+            title=page.title,
+            icon=page.icon,
+            url_path=page.url_path,
+            default=i == 0,
+            visibility="visible" if page in allowed else "hidden",
+        )
+        for i, page in enumerate([*allowed, *hidden])
     ]
 
 

@@ -1,0 +1,107 @@
+"""The builder's draft in the session: the current `ReportSpec` and the blocks being edited.
+
+Every widget of the builder is keyed under a *generation*: starting from a template (or a new
+dataset) opens a new generation, so the widgets are drawn afresh from the new spec while the
+old ones are forgotten. Blocks get an id of their own, so their widgets keep their values when
+blocks are reordered or removed around them.
+"""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+import streamlit as st
+
+from reportgen.domain.spec import Block, ReportSpec
+
+SPEC_KEY = "builder_spec"
+"""Session key of the current ReportSpec: what the preview shows and the exports render."""
+_GENERATION = "_builder_generation"
+_BLOCK_IDS = "_builder_block_ids"
+_SEED = "_builder_seed"  # the spec the current generation's widgets start from
+_BLOCK_SEED = "_builder_block_seed_"
+
+
+def generation() -> int:
+    return int(st.session_state.get(_GENERATION, 0))
+
+
+def key(name: str) -> str:
+    """A widget key of the current generation."""
+    return f"builder_{generation()}_{name}"
+
+
+def seeded(name: str, value: Any) -> str:
+    """The key of widget `name`, holding `value` unless the widget already has one.
+
+    Widgets are then drawn with only their key, so Streamlit never sees a default and a session
+    value at once.
+    """
+    widget = key(name)
+    if widget not in st.session_state:
+        st.session_state[widget] = value
+    return widget
+
+
+def has_draft() -> bool:
+    return isinstance(st.session_state.get(_SEED), ReportSpec)
+
+
+def seed_spec() -> ReportSpec:
+    """The spec this generation started from (its widgets' first values)."""
+    spec = st.session_state[_SEED]
+    assert isinstance(spec, ReportSpec)
+    return spec
+
+
+def current_spec() -> ReportSpec | None:
+    """The spec as last assembled from the widgets (None until the builder has drawn once)."""
+    spec = st.session_state.get(SPEC_KEY)
+    return spec if isinstance(spec, ReportSpec) else None
+
+
+def keep_spec(spec: ReportSpec | None) -> None:
+    st.session_state[SPEC_KEY] = spec
+
+
+def start_from(spec: ReportSpec) -> None:
+    """Replace the draft with `spec`: a new generation of widgets, one id per block."""
+    st.session_state[_GENERATION] = generation() + 1
+    st.session_state[_SEED] = spec
+    st.session_state[SPEC_KEY] = spec
+    st.session_state[_BLOCK_IDS] = []
+    for block in spec.blocks:
+        add_block(block)
+
+
+def block_ids() -> list[str]:
+    ids = st.session_state.get(_BLOCK_IDS, [])
+    return list(ids)
+
+
+def block_seed(block_id: str) -> Block:
+    """The block the widgets of `block_id` started from."""
+    block: Block = st.session_state[_BLOCK_SEED + block_id]
+    return block
+
+
+def add_block(block: Block) -> str:
+    block_id = secrets.token_hex(4)
+    st.session_state[_BLOCK_SEED + block_id] = block
+    st.session_state[_BLOCK_IDS] = [*block_ids(), block_id]
+    return block_id
+
+
+def remove_block(block_id: str) -> None:
+    st.session_state[_BLOCK_IDS] = [b for b in block_ids() if b != block_id]
+    st.session_state.pop(_BLOCK_SEED + block_id, None)
+
+
+def move_block(block_id: str, offset: int) -> None:
+    """Move a block `offset` places up (negative) or down, stopping at either end."""
+    ids = block_ids()
+    old = ids.index(block_id)
+    new = max(0, min(len(ids) - 1, old + offset))
+    ids.insert(new, ids.pop(old))
+    st.session_state[_BLOCK_IDS] = ids
