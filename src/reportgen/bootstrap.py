@@ -25,6 +25,8 @@ from reportgen.services.ports import Warehouse
 from reportgen.services.queries import QueryService
 from reportgen.services.render import RenderService
 from reportgen.services.reports import ReportService
+from reportgen.services.saved_reports import SavedReportService
+from reportgen.services.schedules import ScheduleService
 from reportgen.services.tokens import ApiTokenService
 from reportgen.services.users import UserService
 from reportgen.settings import MIN_SECRET_LENGTH, Settings
@@ -47,6 +49,8 @@ class Services:
     reports: ReportService
     render: RenderService
     tokens: ApiTokenService
+    saved_reports: SavedReportService
+    schedules: ScheduleService
 
     def close(self) -> None:
         self.warehouse.close()
@@ -131,7 +135,18 @@ def build_services(
         store=artifact_store(settings),
         audit=store.audit,
     )
+    saved_reports = SavedReportService(store.reports, reports, store.audit)
+    # Schedules check webhook and storage targets with the delivery channels at save time.
+    from reportgen.delivery import build_channels
+
+    webhook_key = deployment_secret(settings, "webhook", settings.webhook_key)
+    channels = build_channels(settings, webhook_key)
+    schedules = ScheduleService(
+        store.schedules, saved_reports, reports, store.users, channels=channels, audit=store.audit
+    )
     return Services(
+        saved_reports=saved_reports,
+        schedules=schedules,
         reports=reports,
         render=render,
         settings=settings,
