@@ -135,7 +135,8 @@ def guard_url(url: str, allowlist: Allowlist, *, resolve: Resolver = system_reso
 
 def non_public_kind(address: IPAddress) -> str | None:
     """Which non-public range `address` (or the IPv4 address it embeds) is in, or None."""
-    for candidate in _with_embedded(address):
+    # The embedded IPv4 address first: ::ffff:127.0.0.1 is best described as loopback.
+    for candidate in reversed(_with_embedded(address)):
         kind = _kind(candidate)
         if kind is not None:
             return kind
@@ -151,10 +152,10 @@ def _kind(address: IPAddress) -> str | None:
         return "a link-local address (where cloud metadata services live)"
     if address.is_multicast:
         return "a multicast address"
-    if address.is_private:
-        return "a private address"
     if address.is_reserved:
         return "a reserved address"
+    if address.is_private:
+        return "a private address"
     if isinstance(address, ipaddress.IPv4Address) and address in _SHARED:
         return "a shared (carrier-grade NAT) address"
     if not address.is_global:

@@ -20,6 +20,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import ssl
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -60,6 +61,7 @@ class WebhookChannel:
         timeout_s: float,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         resolve: Resolver = _system_resolver,
+        tls_context: ssl.SSLContext | None = None,
     ) -> None:
         self._key = key
         self._allowlist = allowlist
@@ -69,6 +71,7 @@ class WebhookChannel:
             timeout=httpx.Timeout(timeout_s),
             follow_redirects=False,
             trust_env=False,
+            verify=tls_context or True,
             headers={"User-Agent": USER_AGENT},
         )
 
