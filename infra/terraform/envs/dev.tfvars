@@ -1,0 +1,11 @@
+# dev: terraform workspace select dev && terraform apply -var-file=envs/dev.tfvars
+environment              = "dev"
+region                   = "eu-west-1"
+vpc_id                   = "vpc-0d00000000000000a"
+database_subnet_ids      = ["subnet-0d0000000000000a1", "subnet-0d0000000000000b1", "subnet-0d0000000000000c1"]
+app_security_group_id    = "sg-0d00000000000000a"
+eks_oidc_provider_arn    = "arn:aws:iam::111111111111:oidc-provider/oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLEDEV"
+db_instance_class        = "db.t4g.small"
+db_allocated_storage_gb  = 20
+db_backup_retention_days = 7
+alarm_emails             = ["reportgen-oncall@example.com"]

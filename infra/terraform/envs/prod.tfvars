@@ -1,0 +1,11 @@
+# prod: terraform workspace select prod && terraform apply -var-file=envs/prod.tfvars
+environment              = "prod"
+region                   = "eu-west-1"
+vpc_id                   = "vpc-0700000000000000a"
+database_subnet_ids      = ["subnet-070000000000000a1", "subnet-070000000000000b1", "subnet-070000000000000c1"]
+app_security_group_id    = "sg-0700000000000000a"
+eks_oidc_provider_arn    = "arn:aws:iam::333333333333:oidc-provider/oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLEPROD"
+db_instance_class        = "db.r6g.large"
+db_allocated_storage_gb  = 200
+db_backup_retention_days = 35
+alarm_emails             = ["reportgen-oncall@example.com"]

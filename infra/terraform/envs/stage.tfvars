@@ -1,0 +1,11 @@
+# stage: terraform workspace select stage && terraform apply -var-file=envs/stage.tfvars
+environment              = "stage"
+region                   = "eu-west-1"
+vpc_id                   = "vpc-0500000000000000a"
+database_subnet_ids      = ["subnet-050000000000000a1", "subnet-050000000000000b1", "subnet-050000000000000c1"]
+app_security_group_id    = "sg-0500000000000000a"
+eks_oidc_provider_arn    = "arn:aws:iam::222222222222:oidc-provider/oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLESTAGE"
+db_instance_class        = "db.t4g.medium"
+db_allocated_storage_gb  = 50
+db_backup_retention_days = 14
+alarm_emails             = ["reportgen-oncall@example.com"]
