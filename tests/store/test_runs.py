@@ -190,18 +190,19 @@ def test_deliveries_are_inserted_once_and_keep_every_attempt(
 def test_an_idempotency_key_makes_one_run_a_day(
     repo: RunRepository, ledger: DeliveryRepository
 ) -> None:
-    args = {"schedule_id": "s1", "report_id": "r1", "username": "ana", "key": "k-1"}
-    run, made = ledger.request_run(**args, fresh_after=NOW - timedelta(days=1), now=NOW)  # type: ignore[arg-type]
-    later = NOW + timedelta(hours=1)
-    same, made_again = ledger.request_run(**args, fresh_after=later - timedelta(days=1), now=later)  # type: ignore[arg-type]
-    assert made and not made_again and same.id == run.id and run.requested_by == "ana"
-    day_after = NOW + timedelta(days=2)
-    fresh, made_fresh = ledger.request_run(
-        **args,
-        fresh_after=day_after - timedelta(days=1),
-        now=day_after,  # type: ignore[arg-type]
-    )
-    assert made_fresh and fresh.id != run.id
+    def ask(at: datetime) -> tuple[str, bool]:
+        run, made = ledger.request_run(
+            username="ana", key="k-1", fresh_after=at - timedelta(days=1),
+            schedule_id="s1", report_id="r1", now=at,
+        )  # fmt: skip
+        assert run.requested_by == "ana" and run.trigger == "manual"
+        return run.id, made
+
+    first, made = ask(NOW)
+    same, made_again = ask(NOW + timedelta(hours=1))
+    fresh, made_fresh = ask(NOW + timedelta(days=2))
+    assert made and not made_again and same == first
+    assert made_fresh and fresh != first
 
 
 def test_a_notice_is_claimed_once_until_forgotten(
