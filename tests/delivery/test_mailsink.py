@@ -1,0 +1,94 @@
+"""The demo mail sink keeps each message as a file; build_channels wires all three channels."""
+
+from __future__ import annotations
+
+import logging
+from email import message_from_bytes, policy
+from pathlib import Path
+
+import pytest
+import structlog
+
+from reportgen.delivery import (
+    MailSink,
+    SmtpChannel,
+    StorageChannel,
+    WebhookChannel,
+    build_channels,
+)
+from reportgen.errors import ConfigurationError, TransientDeliveryError
+from reportgen.settings import Settings
+from tests.delivery.conftest import free_port, make_parcel
+
+
+def settings(tmp_path: Path, **overrides: object) -> Settings:
+    return Settings(data_dir=tmp_path, **overrides)  # type: ignore[arg-type]
+
+
+def test_the_sink_keeps_each_email_as_an_eml_file(tmp_path: Path) -> None:
+    port = free_port()
+    folder = tmp_path / "mail"
+    channels = build_channels(
+        settings(tmp_path, smtp_url=f"smtp://127.0.0.1:{port}"), webhook_key="k" * 32
+    )
+    with structlog.testing.capture_logs() as logs, MailSink("127.0.0.1", port, folder) as sink:
+        channels["email"].send(make_parcel(), "ana@example.com")
+        channels["email"].send(make_parcel(delivery_id="dlv-0002"), "bob@example.com")
+        kept = sink.messages()
+
+    assert [p.name.split("-", 1)[1] for p in kept] == [
+        "dlv-0001-localhost.eml",
+        "dlv-0002-localhost.eml",
+    ]
+    first = message_from_bytes(kept[0].read_bytes(), policy=policy.default)
+    assert first["Message-ID"] == "<dlv-0001@localhost>"
+    assert first["To"] == "ana@example.com"
+    assert next(e for e in logs if e["event"] == "mail sink kept a message") == {
+        "event": "mail sink kept a message",
+        "log_level": "info",
+        "message_id": "dlv-0001@localhost",
+        "recipients": 1,
+        "subject": "Weekly sales: Monday 8:00",
+        "size_bytes": kept[0].stat().st_size,
+        "path": str(kept[0]),
+    }
+    assert not list(folder.glob(".tmp-*"))
+
+
+def test_the_sink_stops_listening(tmp_path: Path) -> None:
+    port = free_port()
+    sink = MailSink("127.0.0.1", port, tmp_path / "mail")
+    sink.start()
+    sink.stop()
+    channel = build_channels(
+        settings(tmp_path, smtp_url=f"smtp://127.0.0.1:{port}"), webhook_key="k" * 32
+    )["email"]
+    with pytest.raises(TransientDeliveryError, match="could not be reached"):
+        channel.send(make_parcel(), "ana@example.com")
+    assert sink.messages() == []
+
+
+def test_build_channels_makes_one_channel_per_kind(tmp_path: Path) -> None:
+    channels = build_channels(settings(tmp_path), webhook_key="k" * 32)
+
+    assert {kind: type(c) for kind, c in channels.items()} == {
+        "email": SmtpChannel,
+        "storage": StorageChannel,
+        "webhook": WebhookChannel,
+    }
+    assert all(kind == channel.kind for kind, channel in channels.items())
+    channels["storage"].send(make_parcel(), "")
+    assert (tmp_path / "deliveries/weekly-sales/2026/11/02/run-42/report.pdf").is_file()
+
+
+def test_a_bad_allowlist_stops_the_wiring_with_the_variable_name(tmp_path: Path) -> None:
+    with pytest.raises(ConfigurationError, match=r"REPORTGEN_WEBHOOK_ALLOWLIST: '300\.1\.1\.1/8'"):
+        build_channels(settings(tmp_path, webhook_allowlist="300.1.1.1/8"), webhook_key="k" * 32)
+
+
+def test_no_warning_is_logged_while_the_sink_runs(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.WARNING), MailSink("127.0.0.1", free_port(), tmp_path / "m"):
+        pass
+    assert [r for r in caplog.records if r.levelno >= logging.WARNING] == []
