@@ -21,7 +21,7 @@ from reportgen.services.audit import AuditService
 from reportgen.services.backup import BackupService
 from reportgen.services.catalog import CatalogService
 from reportgen.services.facts import FactService
-from reportgen.services.ports import Warehouse
+from reportgen.services.ports import DeliveryChannel, Warehouse
 from reportgen.services.queries import QueryService
 from reportgen.services.render import RenderService
 from reportgen.services.reports import ReportService
@@ -51,6 +51,7 @@ class Services:
     tokens: ApiTokenService
     saved_reports: SavedReportService
     schedules: ScheduleService
+    channels: dict[str, DeliveryChannel]  # by kind: email, storage, webhook
 
     def close(self) -> None:
         self.warehouse.close()
@@ -147,6 +148,7 @@ def build_services(
     return Services(
         saved_reports=saved_reports,
         schedules=schedules,
+        channels=channels,
         reports=reports,
         render=render,
         settings=settings,
