@@ -11,6 +11,7 @@ import logging
 import secrets
 import time
 
+from fastapi.routing import iter_route_contexts
 from opentelemetry import propagate, trace
 from opentelemetry.trace import SpanKind, Status, StatusCode
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -23,10 +24,31 @@ UNMATCHED_ROUTE = "unmatched"
 TRACE_HEADER = "x-trace-id"
 
 
-def _route(scope: Scope) -> str:
-    route = scope.get("route")
-    path = getattr(route, "path", None)
-    return path if isinstance(path, str) else UNMATCHED_ROUTE
+class RouteTemplates:
+    """The full path template of a matched route (``/api/v1/datasets/{name}``).
+
+    FastAPI puts the route as declared in its router in the scope, whose path lacks the
+    prefixes it was included under; the app's route contexts know the full template.
+    """
+
+    def __init__(self) -> None:
+        self._templates: dict[int, str] = {}
+
+    def __call__(self, scope: Scope) -> str:
+        route = scope.get("route")
+        if route is None:
+            return UNMATCHED_ROUTE
+        template = self._templates.get(id(route))
+        if template is None:
+            app = scope.get("app")
+            routes = getattr(app, "routes", [])
+            self._templates = {
+                id(context.original_route): context.path_format
+                for context in iter_route_contexts(routes)
+                if context.path_format is not None
+            }
+            template = self._templates.get(id(route), getattr(route, "path", UNMATCHED_ROUTE))
+        return template
 
 
 class ObservedRequests:
@@ -36,6 +58,7 @@ class ObservedRequests:
         self.app = app
         self.metrics = metrics
         self.service = service
+        self._route = RouteTemplates()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -74,7 +97,7 @@ class ObservedRequests:
                 if response_started:
                     raise
                 incident = secrets.token_hex(4)
-                log.exception("incident %s: %s %s failed", incident, method, _route(scope))
+                log.exception("incident %s: %s %s failed", incident, method, self._route(scope))
                 response = problem_response(
                     500,
                     f"Something went wrong (incident {incident}); the server log has the details",
@@ -88,7 +111,7 @@ class ObservedRequests:
     def _observe(
         self, span: trace.Span, scope: Scope, method: str, status: int, seconds: float
     ) -> None:
-        route = _route(scope)
+        route = self._route(scope)
         span.update_name(f"{method} {route}")
         span.set_attribute("http.route", route)
         span.set_attribute("http.response.status_code", status)
