@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import secrets
 import tempfile
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -51,7 +52,7 @@ class Services:
     tokens: ApiTokenService
     saved_reports: SavedReportService
     schedules: ScheduleService
-    channels: dict[str, DeliveryChannel]  # by kind: email, storage, webhook
+    channels: Mapping[str, DeliveryChannel]  # by kind: email, storage, webhook
 
     def close(self) -> None:
         self.warehouse.close()
@@ -86,9 +87,7 @@ AUDIT_HEAD_FILE = "audit.head"
 """Where in data_dir the audit chain's newest event is recorded, beside the audit key."""
 
 
-def open_store(
-    settings: Settings, *, upgrade: bool = False, check: bool = True
-) -> MetadataStore:
+def open_store(settings: Settings, *, upgrade: bool = False, check: bool = True) -> MetadataStore:
     """The metadata store; refuses a database behind its migrations unless told to upgrade.
 
     ``check=False`` opens a database in any state (a restore fills an empty one).
