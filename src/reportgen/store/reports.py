@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import builtins
 from datetime import datetime
-from typing import Any, Unpack
+from typing import Any
 
 from sqlalchemy import Engine, Row, insert, select, update
 from sqlalchemy.exc import IntegrityError
@@ -24,7 +24,7 @@ from reportgen.store.tables import new_id, report_versions, saved_reports
 _reports, _versions = saved_reports, report_versions
 
 
-def _report(row: Row[Unpack[tuple[Any, ...]]]) -> SavedReport:
+def _report(row: Row[*tuple[Any, ...]]) -> SavedReport:
     return SavedReport(
         id=row.id,
         name=row.name,

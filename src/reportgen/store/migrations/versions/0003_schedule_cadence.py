@@ -42,8 +42,9 @@ def upgrade() -> None:
         batch.add_column(sa.Column("change_seq", sa.BigInteger(), nullable=True))
     connection = op.get_bind()
     rows = connection.execute(
-        sa.select(_schedules.c.id, _schedules.c.owner, _schedules.c.cron, _schedules.c.preset)
-        .order_by(_schedules.c.id)
+        sa.select(
+            _schedules.c.id, _schedules.c.owner, _schedules.c.cron, _schedules.c.preset
+        ).order_by(_schedules.c.id)
     ).all()
     for seq, row in enumerate(rows, start=1):
         preset = row.preset if isinstance(row.preset, dict) else {}
