@@ -22,7 +22,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 from pypdf import PdfWriter
 
-from reportgen.services.ports import Attachment, Parcel
+from reportgen.domain.delivery import Attachment, Parcel
 
 GENERATED_AT = dt.datetime(2026, 11, 2, 7, 0, tzinfo=dt.UTC)
 SMTP_USER = "relay-user"

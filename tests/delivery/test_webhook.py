@@ -238,3 +238,12 @@ def test_a_receiver_that_does_not_answer_in_time_is_transient(hook_server: Start
 def test_a_receiver_that_is_down_is_transient() -> None:
     with pytest.raises(TransientDeliveryError, match="could not be reached"):
         webhook().send(make_parcel(), f"http://127.0.0.1:{free_port()}/hook")
+
+
+def test_a_slack_hook_url_gets_slack_shape_without_the_marker(hook_server: StartHook) -> None:
+    hook = hook_server()
+    channel = webhook(Allowlist.parse("hooks.slack.com"), resolve=resolving_to("127.0.0.1"))
+
+    channel.send(make_parcel(), hook.url(host="hooks.slack.com"))
+
+    assert set(json.loads(hook.requests[0][2])) == {"text", "blocks"}

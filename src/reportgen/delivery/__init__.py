@@ -22,11 +22,11 @@ from reportgen.delivery.netguard import Allowlist, guard_url
 from reportgen.delivery.storage import StorageChannel, open_storage
 from reportgen.delivery.webhook import WebhookChannel, sign, webhook_target
 from reportgen.errors import ConfigurationError, InvalidInput
-from reportgen.services.ports import DeliveryChannel
 from reportgen.settings import Settings
 
 __all__ = [
     "Allowlist",
+    "AnyChannel",
     "MailSink",
     "SmtpChannel",
     "StorageChannel",
@@ -38,9 +38,15 @@ __all__ = [
     "webhook_target",
 ]
 
+AnyChannel = SmtpChannel | StorageChannel | WebhookChannel
+"""Each is a `DeliveryChannel`; named here because adapters may not import the services' ports."""
 
-def build_channels(settings: Settings, webhook_key: str) -> dict[str, DeliveryChannel]:
-    """The deployment's channels by kind; a bad setting raises `ConfigurationError` naming it."""
+
+def build_channels(settings: Settings, webhook_key: str) -> dict[str, AnyChannel]:
+    """The deployment's channels by kind; a bad setting raises `ConfigurationError` naming it.
+
+    The result fits wherever a ``Mapping[str, DeliveryChannel]`` is expected.
+    """
     try:
         allowlist = Allowlist.parse(settings.webhook_allowlist)
     except InvalidInput as exc:

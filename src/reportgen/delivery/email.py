@@ -19,6 +19,7 @@ from email.utils import parseaddr
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from reportgen.delivery.email_body import compose, message_id
+from reportgen.domain.delivery import Parcel, Receipt
 from reportgen.errors import (
     ConfigurationError,
     DeliveryError,
@@ -26,7 +27,6 @@ from reportgen.errors import (
     PermanentDeliveryError,
     TransientDeliveryError,
 )
-from reportgen.services.ports import Parcel, Receipt
 
 # A deliberately plain address: local part of atoms separated by dots, a dotted domain with a
 # top-level label. No quoted local parts, comments, display names or whitespace of any kind,

@@ -17,7 +17,7 @@ from email.utils import format_datetime, parseaddr
 from jinja2 import StrictUndefined
 from jinja2.sandbox import SandboxedEnvironment
 
-from reportgen.services.ports import Attachment, Parcel
+from reportgen.domain.delivery import Attachment, Parcel
 
 _UNSAFE_ID = re.compile(r"[^A-Za-z0-9._-]")
 

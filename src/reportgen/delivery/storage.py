@@ -20,13 +20,13 @@ from urllib.parse import urlsplit
 from urllib.request import url2pathname
 
 from reportgen.delivery.storage_s3 import S3Bucket
+from reportgen.domain.delivery import Attachment, Parcel, Receipt
 from reportgen.errors import (
     ConfigurationError,
     InvalidInput,
     PermanentDeliveryError,
     TransientDeliveryError,
 )
-from reportgen.services.ports import Attachment, Parcel, Receipt
 
 _SEGMENT = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
 _DELIVERY_VARIABLE = "REPORTGEN_DELIVERY_URL"

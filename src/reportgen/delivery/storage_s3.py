@@ -16,8 +16,8 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 
+from reportgen.domain.delivery import Attachment
 from reportgen.errors import DeliveryError, PermanentDeliveryError, TransientDeliveryError
-from reportgen.services.ports import Attachment
 
 if TYPE_CHECKING:
     from types_boto3_s3 import S3Client

@@ -1,7 +1,8 @@
 """Webhook delivery: a signed JSON POST, or a Slack-compatible message, to a public URL.
 
-The target is the webhook URL; ``slack+https://hooks.slack.com/...`` (see `webhook_target`)
-asks for Slack's ``{"text", "blocks"}`` shape instead of our JSON. Every call carries
+The target is the webhook URL; ``slack+https://...`` (see `webhook_target`) asks for Slack's
+``{"text", "blocks"}`` shape instead of our JSON, and so does any URL on hooks.slack.com, which
+accepts nothing else. Every call carries
 ``X-Reportgen-Delivery`` (the delivery id, the same on a retry), ``X-Reportgen-Timestamp``
 (Unix seconds) and ``X-Reportgen-Signature: sha256=<hex>``, an HMAC-SHA256 with the
 deployment's webhook key over ``"<timestamp>.<body>"``, so a receiver can check the sender and
@@ -30,10 +31,11 @@ import httpx
 
 from reportgen.delivery.netguard import Allowlist, GuardedUrl, HostUnresolved, Resolver, guard_url
 from reportgen.delivery.netguard import system_resolver as _system_resolver
+from reportgen.domain.delivery import Parcel, Receipt
 from reportgen.errors import InvalidInput, PermanentDeliveryError, TransientDeliveryError
-from reportgen.services.ports import Parcel, Receipt
 
 SLACK_PREFIX = "slack+"
+SLACK_HOST = "hooks.slack.com"
 USER_AGENT = "reportgen-webhook/1"
 
 
@@ -194,7 +196,7 @@ def _slack_escape(text: str) -> str:
 def _split_target(target: str) -> tuple[bool, str]:
     if target.startswith(SLACK_PREFIX):
         return True, target.removeprefix(SLACK_PREFIX)
-    return False, target
+    return (urlsplit(target).hostname or "").lower() == SLACK_HOST, target
 
 
 def _display(url: str) -> str:
