@@ -12,7 +12,7 @@ from typing import Any
 from fastapi import APIRouter, FastAPI
 from fastapi.openapi.utils import get_openapi
 
-from reportgen.api import datasets, render
+from reportgen.api import datasets, render, reports, schedules
 from reportgen.api.health import SchedulerHealth, health_router
 from reportgen.api.jobs import RenderJobs
 from reportgen.api.middleware import ObservedRequests
@@ -106,7 +106,7 @@ def create_app(
     app.add_middleware(ObservedRequests, metrics=metrics, service="api")
 
     v1 = APIRouter(prefix=API_PREFIX, responses=COMMON_ERRORS)
-    for module in (datasets, render):
+    for module in (datasets, reports, render, schedules):
         v1.include_router(module.router)
     app.include_router(v1)
     app.include_router(health_router(clock))
