@@ -85,7 +85,7 @@ class DeliveryRepository:
 
     def open(self, run_id: str, channel: str, recipient: str, now: datetime) -> Delivery:
         """The delivery of ``run_id`` to (channel, recipient), inserted if it was not there."""
-        with self._engine.begin() as connection:
+        with write_transaction(self._engine) as connection:
             statement = (
                 self._insert(connection.dialect.name)(deliveries)
                 .values(
@@ -184,7 +184,7 @@ class DeliveryRepository:
 
     def add_artifacts(self, run_id: str, files: Iterable[NewArtifact], now: datetime) -> None:
         """Remember the files a run stored (a file already listed for the run is skipped)."""
-        with self._engine.begin() as connection:
+        with write_transaction(self._engine) as connection:
             known = set(
                 connection.execute(
                     select(artifacts.c.uri).where(artifacts.c.run_id == run_id)
