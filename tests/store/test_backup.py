@@ -149,7 +149,7 @@ def test_a_file_that_is_not_a_backup_says_so(tmp_path: Path) -> None:
 def test_restoring_over_data_is_refused(store: MetadataStore, tmp_path: Path) -> None:
     _fill(store)
     archive = create_backup(store, tmp_path / "b.tar.gz").path
-    with pytest.raises(InvalidInput, match=r"is not empty \(rows in users"):
+    with pytest.raises(InvalidInput, match=r"is not empty \(rows in .*users"):
         restore_backup(store, archive)
     with store.engine.connect() as connection:
         assert connection.execute(select(func.count()).select_from(artifacts)).scalar_one() == 1

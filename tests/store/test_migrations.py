@@ -18,10 +18,10 @@ def schema_differences(connection: Connection, target: MetaData) -> list[object]
     return list(compare_metadata(context, target))
 
 
-HEAD = "0002"
+HEAD = "0004"
 
 
-def test_head_is_the_sign_in_throttle_revision(empty_store: MetadataStore) -> None:
+def test_head_is_the_newest_shipped_revision(empty_store: MetadataStore) -> None:
     assert empty_store.head_revision() == HEAD
 
 
