@@ -26,6 +26,8 @@ from reportgen.services.ports import DeliveryChannel, Warehouse
 from reportgen.services.queries import QueryService
 from reportgen.services.render import RenderService
 from reportgen.services.reports import ReportService
+from reportgen.services.runs import Limits as RunLimits
+from reportgen.services.runs import RunService
 from reportgen.services.saved_reports import SavedReportService
 from reportgen.services.schedules import ScheduleService
 from reportgen.services.tokens import ApiTokenService
@@ -33,6 +35,8 @@ from reportgen.services.users import UserService
 from reportgen.settings import MIN_SECRET_LENGTH, Settings
 from reportgen.store import MetadataStore
 from reportgen.store.backup import MetadataBackups
+from reportgen.store.deliveries import DeliveryRepository
+from reportgen.store.runs import RunRepository
 from reportgen.store.tokens import TokenRepository
 
 
@@ -53,6 +57,7 @@ class Services:
     saved_reports: SavedReportService
     schedules: ScheduleService
     channels: Mapping[str, DeliveryChannel]  # by kind: email, storage, webhook
+    runs: RunService
 
     def close(self) -> None:
         self.warehouse.close()
@@ -144,7 +149,26 @@ def build_services(
     schedules = ScheduleService(
         store.schedules, saved_reports, reports, store.users, channels=channels, audit=store.audit
     )
+    run_ledger = RunRepository(store.engine)
+    runs = RunService(
+        run_ledger,
+        DeliveryRepository(store.engine, run_ledger),
+        schedules=schedules,
+        reports=saved_reports,
+        users=store.users,
+        render=render,
+        channels=channels,
+        audit=store.audit,
+        limits=RunLimits(
+            render_timeout_s=settings.render_timeout_s,
+            deliver_timeout_s=settings.deliver_timeout_s,
+            attachment_limit_bytes=int(settings.email_attachment_limit_mb * 1024 * 1024),
+        ),
+        # A run is stale after three missed heartbeats (workers beat every poll interval).
+        stale_after_s=max(3 * settings.scheduler_poll_s, 15.0),
+    )
     return Services(
+        runs=runs,
         saved_reports=saved_reports,
         schedules=schedules,
         channels=channels,
