@@ -68,7 +68,7 @@ def _under(slot: str, path: str) -> bool:
 def _worded(path: str, slot: str, message: str) -> str:
     """The message, led by the field it concerns when the slot is not that field's own."""
     if path == slot or not path:
-        return message
+        return message[:1].upper() + message[1:]
     rest = path[len(slot) :].lstrip(".") if slot else path
     field = re.split(r"[.\[]", rest, maxsplit=1)[0]
     return f"{FIELD_NAMES.get(field, field.replace('_', ' ').capitalize())}: {message}"

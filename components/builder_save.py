@@ -1,46 +1,28 @@
-"""Saving the builder's report: a name, a description and a note, each save a new version.
+"""Saving the builder's report through `SavedReportService`: a name, a description and a note
+on what changed. The first save creates the report; later saves in the same draft add versions
+to it (or, when asked, start a new report).
 
-Reports are saved through ``Services.saved_reports`` (``SavedReportService``). Until a
-deployment has that service the form is shown disabled, with a sentence saying why.
+The form checks the name itself before calling the service, and shows every problem the
+service finds (``name: ...``, ``description: ...``, ``spec: ...``) beside the field it
+concerns.
 """
 
 from __future__ import annotations
 
-from typing import Any, Protocol
-
 import streamlit as st
 
+from components.builder_problems import split_problem
 from components.builder_state import generation
 from components.session import services
 from components.text import plain
 from reportgen.domain.principal import Principal
 from reportgen.domain.spec import ReportSpec
-from reportgen.errors import InvalidInput, NotAllowed, NotFound
+from reportgen.errors import Conflict, InvalidInput, NotAllowed, NotFound
 
 NAME_LIMIT = 200
 _SAVED = "_builder_saved_report"  # (generation, report id): later saves version that report
 _NOTICE = "_builder_save_notice"
-
-
-class SavedReports(Protocol):
-    """What the builder needs of the saved-report service."""
-
-    def save(
-        self,
-        principal: Principal,
-        spec: ReportSpec,
-        *,
-        name: str,
-        description: str = "",
-        report_id: str | None = None,
-        comment: str = "",
-    ) -> Any: ...
-
-
-def saved_reports() -> SavedReports | None:
-    """The saved-report service when this deployment has it."""
-    found: SavedReports | None = getattr(services(), "saved_reports", None)
-    return found
+_FIELDS = ("name", "description", "comment", "spec")
 
 
 def _saved_id() -> str | None:
@@ -50,66 +32,106 @@ def _saved_id() -> str | None:
     return None
 
 
-def _problems_of(name: str, spec: ReportSpec | None) -> dict[str, list[str]]:
+def _sentence(message: str) -> str:
+    return message[:1].upper() + message[1:]
+
+
+def form_problems(name: str, spec: ReportSpec | None) -> dict[str, list[str]]:
+    """What the form can tell before asking the service."""
     problems: dict[str, list[str]] = {}
     if not name.strip():
-        problems.setdefault("name", []).append("Give the report a name, such as “EMEA sales”.")
+        problems["name"] = ["Give the report a name, such as “EMEA sales review”."]
     elif len(name.strip()) > NAME_LIMIT:
-        problems.setdefault("name", []).append(f"Keep the name to {NAME_LIMIT} characters.")
+        problems["name"] = [f"Keep the name to {NAME_LIMIT} characters."]
     if spec is None:
-        problems.setdefault("spec", []).append(
+        problems["spec"] = [
             "The report has problems (shown beside their fields); fix them, then save."
-        )
+        ]
     return problems
 
 
+def _service_problems(exc: InvalidInput) -> dict[str, list[str]]:
+    problems: dict[str, list[str]] = {}
+    for problem in exc.problems:
+        field, message = split_problem(problem)
+        field = field if field in _FIELDS else "spec"
+        problems.setdefault(field, []).append(_sentence(message if field != "spec" else problem))
+    return problems
+
+
+def _save(
+    principal: Principal,
+    spec: ReportSpec,
+    *,
+    name: str,
+    description: str,
+    comment: str,
+    as_new: bool,
+) -> dict[str, list[str]]:
+    """Save and remember the report for the next version; the problems when it cannot."""
+    try:
+        saved = services().saved_reports.save(
+            principal,
+            spec,
+            name=name.strip(),
+            description=description.strip(),
+            report_id=None if as_new else _saved_id(),
+            comment=comment.strip(),
+        )
+    except InvalidInput as exc:
+        return _service_problems(exc)
+    except (NotAllowed, NotFound, Conflict) as exc:
+        return {"spec": [str(exc)]}
+    st.session_state[_SAVED] = (generation(), saved.id)
+    st.session_state[_NOTICE] = f"Saved “{plain(saved.name)}” as version {saved.version}."
+    return {}
+
+
 def save_panel(principal: Principal, spec: ReportSpec | None) -> None:
-    """The Save form; it validates everything before saving and shows each problem."""
+    """The Save form; nothing is saved until every field is right."""
     st.subheader("Save", anchor=False)
-    service = saved_reports()
-    if service is None:
-        st.button("Save report", key="builder_save_disabled", disabled=True, icon=":material/save:")
-        st.caption("Saving reports arrives with the schedules work; export the report meanwhile.")
-        return
     notice = st.session_state.pop(_NOTICE, None)
     if notice:
         st.success(notice, icon=":material/check_circle:")
     report_id = _saved_id()
+    slots = {}
     with st.form("builder_save_form", border=True):
         name = st.text_input(
-            "Report name", value=spec.title if spec is not None else "", max_chars=NAME_LIMIT
+            "Report name",
+            value=spec.title if spec is not None else "",
+            max_chars=NAME_LIMIT,
+            key="builder_save_name",
         )
-        name_slot = st.empty()
-        description = st.text_area("Description (optional)", value=spec.description if spec else "")
-        comment = st.text_input("What changed (optional, kept with this version)")
-        as_new = False
-        if report_id is not None:
-            as_new = st.checkbox("Save as a new report instead of a new version")
-        spec_slot = st.empty()
-        submitted = st.form_submit_button("Save report", icon=":material/save:", type="primary")
+        slots["name"] = st.empty()
+        description = st.text_area(
+            "Description (optional)",
+            value=spec.description if spec is not None else "",
+            key="builder_save_description",
+        )
+        slots["description"] = st.empty()
+        comment = st.text_input(
+            "What changed (optional, kept with this version)", key="builder_save_comment"
+        )
+        slots["comment"] = st.empty()
+        as_new = report_id is not None and st.checkbox(
+            "Save as a new report instead of a new version", key="builder_save_as_new"
+        )
+        slots["spec"] = st.empty()
+        submitted = st.form_submit_button(
+            "Save report" if report_id is None else "Save a new version",
+            icon=":material/save:",
+            type="primary",
+        )
     if not submitted:
         return
-    problems = _problems_of(name, spec)
+    problems = form_problems(name, spec)
     if spec is not None and not problems:
-        try:
-            saved = service.save(
-                principal,
-                spec,
-                name=name.strip(),
-                description=description.strip(),
-                report_id=None if as_new else report_id,
-                comment=comment.strip(),
-            )
-        except InvalidInput as exc:
-            problems.setdefault("spec", []).extend(exc.problems)
-        except (NotAllowed, NotFound) as exc:
-            problems.setdefault("spec", []).append(str(exc))
-        else:
-            st.session_state[_SAVED] = (generation(), saved.id)
-            st.session_state[_NOTICE] = f"Saved “{plain(saved.name)}” as version {saved.version}."
+        problems = _save(
+            principal, spec, name=name, description=description, comment=comment, as_new=as_new
+        )
+        if not problems:
             st.rerun()
-    for slot, key in ((name_slot, "name"), (spec_slot, "spec")):
-        if problems.get(key):
-            with slot.container():
-                for message in problems[key]:
-                    st.error(message, icon=":material/error:")
+    for field, messages in problems.items():
+        with slots[field].container():
+            for message in messages:
+                st.error(message, icon=":material/error:")

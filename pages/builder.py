@@ -32,6 +32,7 @@ from reportgen.errors import InvalidInput, NotAllowed
 
 AUTHORS = frozenset({Role.AUTHOR, Role.ADMIN})
 EMPTY_REPORT = "add at least one block that is complete"
+NO_TITLE = "give the report a title, such as “EMEA sales review”"
 _STARTS = "_builder_template_starts"
 _START = "builder_start"
 FIRST_START = "executive_summary/spec"
@@ -105,13 +106,17 @@ def _assemble(
         built = block_editors(principal, choice.dataset, board)
         board.slot("blocks")
     board.block_ids = [block_id for block_id, _ in built]
+    named = bool(title.strip())
+    if not named:
+        board.add("title", NO_TITLE)
     try:
         spec = ReportSpec.model_validate(
             {
                 **seed.model_dump(
                     exclude={"title", "subtitle", "dataset", "filters", "time_range", "blocks"}
                 ),
-                "title": title.strip(),
+                # Without a title the rest is still checked, so every problem shows at once.
+                "title": title.strip() or seed.title or "Untitled",
                 "subtitle": subtitle,
                 "dataset": choice.dataset.name,
                 "filters": choice.filters,
@@ -127,7 +132,7 @@ def _assemble(
         services().reports.check(principal, spec)
     except InvalidInput as exc:
         board.add_spec_problems(exc.problems)
-    return spec, choice.parameters
+    return (spec if named else None), choice.parameters
 
 
 def builder(principal: Principal) -> None:
