@@ -1,1 +1,0 @@
-aws_secret_access_key = "Zk3sR9vP2qL8mN4tX7wB1cY6hJ0dF5gA"
