@@ -56,6 +56,17 @@ class Dispatcher:
         self._horizons: dict[str, datetime] = {}
         self._locks: dict[str, threading.Lock] = {}
         self._guard = threading.Lock()
+        self._closed = False
+
+    def close(self) -> None:
+        """Record nothing more: dispatches already queued in the executor become no-ops.
+
+        Called when leadership ends; APScheduler's shutdown does not cancel queued jobs.
+        """
+        with self._guard:
+            self._closed = True
+            self._schedules.clear()
+            self._horizons.clear()
 
     def track(self, schedule: Schedule) -> None:
         """Start (or restart, after a change) recording this schedule's fire times.
@@ -64,6 +75,8 @@ class Dispatcher:
         recorded fire time and the schedule's last change: a changed cadence counts from then.
         """
         with self._guard:
+            if self._closed:
+                return
             self._schedules[schedule.id] = schedule
             self._horizons.pop(schedule.id, None)
             self._locks.setdefault(schedule.id, threading.Lock())

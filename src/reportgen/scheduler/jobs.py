@@ -21,6 +21,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from apscheduler.executors.pool import ThreadPoolExecutor  # type: ignore[import-untyped]
 from apscheduler.jobstores.base import JobLookupError  # type: ignore[import-untyped]
@@ -86,6 +87,10 @@ class JobBook:
     def job_ids(self) -> set[str]:
         """The schedule ids that have a job now."""
         return {job.id for job in self._scheduler.get_jobs(jobstore="default")}
+
+    def job(self, schedule_id: str) -> Any:
+        """APScheduler's job of this schedule (its trigger, next run time), or None."""
+        return self._scheduler.get_job(schedule_id)
 
     def reconcile(self) -> Reconciled:
         """Read the changes since the last call and bring the job set in line with them.

@@ -6,6 +6,7 @@ the worker pool runs it. Bootstrap's `Services` provides all three; tests may ha
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Protocol
 
@@ -26,7 +27,7 @@ class ScheduleChange(Protocol):
 class ScheduleFeed(Protocol):
     """The schedules table, read as a stream of changes (`ScheduleService.changes_since`)."""
 
-    def changes_since(self, cursor: str | None) -> tuple[list[ScheduleChange], str]:
+    def changes_since(self, cursor: str | None) -> tuple[Sequence[ScheduleChange], str]:
         """Changes after ``cursor`` and the cursor to pass next; ``None`` gives every live one."""
         ...
 

@@ -67,6 +67,7 @@ class SchedulerProcess:
         self._thread: threading.Thread | None = None
         self._scheduler: BackgroundScheduler | None = None
         self._pool: Workers | None = None
+        self._dispatcher: Dispatcher | None = None
         self.jobs: JobBook | None = None
         self.terms = 0  # how many times this process became leader
 
@@ -117,7 +118,12 @@ class SchedulerProcess:
         scheduler.add_job(
             book.reconcile, "interval", seconds=duties.poll_s, id="reconcile", executor=UPKEEP
         )
-        self._scheduler, self._pool, self.jobs = scheduler, pool, book
+        self._scheduler, self._pool, self._dispatcher, self.jobs = (
+            scheduler,
+            pool,
+            dispatcher,
+            book,
+        )
         pool.start()
         scheduler.start()
         self.terms += 1
@@ -134,6 +140,9 @@ class SchedulerProcess:
         set_leader(False)
         scheduler, self._scheduler = self._scheduler, None
         pool, self._pool = self._pool, None
+        dispatcher, self._dispatcher = self._dispatcher, None
+        if dispatcher is not None:
+            dispatcher.close()  # first: fires already queued in the executor record nothing
         if scheduler is not None:
             scheduler.shutdown(wait=False)
         if pool is not None:

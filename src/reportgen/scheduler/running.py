@@ -64,6 +64,9 @@ def run_scheduler(
     announce: Callable[[str], None] = log.info,
 ) -> None:
     """Run the scheduler process until ``stop`` is set, then shut it down gracefully."""
+    # APScheduler announces every job added and every run at INFO: thousands of lines a minute
+    # that say nothing our own log lines do not. Its warnings and errors still come through.
+    logging.getLogger("apscheduler").setLevel(max(logging.WARNING, logging.getLogger().level))
     services = build_services(settings)
     try:
         worker_id = new_worker_id()

@@ -1,0 +1,90 @@
+"""The job set follows the schedules table: created, edited, paused, resumed, deleted."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import time
+
+import pytest
+
+from reportgen.bootstrap import Services
+from reportgen.domain.schedules import CronCadence, DailyAt
+from reportgen.scheduler.firing import Dispatcher
+from reportgen.scheduler.jobs import FIRES, JobBook, new_scheduler
+from reportgen.scheduler.trigger import CadenceTrigger
+from tests.conftest import ANA
+from tests.scheduler.conftest import ManualClock
+from tests.scheduler.fixtures import draft, new_schedule, saved_report_id
+
+
+@pytest.fixture
+def book(services: Services, clock: ManualClock) -> Iterator[JobBook]:
+    scheduler = new_scheduler()
+    scheduler.start(paused=True)  # jobs are kept, none runs: the test drives each step
+    try:
+        yield JobBook(
+            scheduler, services.schedules, Dispatcher(services.runs, clock=clock), clock=clock
+        )
+    finally:
+        scheduler.shutdown(wait=False)
+
+
+def test_every_change_is_followed_within_one_reconciliation(
+    services: Services, book: JobBook
+) -> None:
+    report = saved_report_id(services)
+    assert book.reconcile().added == 0
+    first = new_schedule(services, report, name="first")
+    second = new_schedule(services, report, name="second")
+    assert book.reconcile().added == 2
+    assert book.job_ids() == {first.id, second.id}
+
+    services.schedules.pause(ANA, first.id)
+    assert book.reconcile().removed == 1
+    assert book.job_ids() == {second.id}
+
+    services.schedules.resume(ANA, first.id)
+    assert book.reconcile().added == 1
+    assert book.job_ids() == {first.id, second.id}
+
+    current = services.schedules.get(ANA, second.id)
+    services.schedules.update(
+        ANA,
+        second.id,
+        draft(report, cadence=CronCadence(expression="30 6 * * 1-5"), name="second"),
+        expected_version=current.version,
+    )
+    assert book.reconcile().replaced == 1
+    trigger = book.job(second.id).trigger
+    assert isinstance(trigger, CadenceTrigger)
+    assert trigger.cadence == CronCadence(expression="30 6 * * 1-5")
+
+    services.schedules.delete(ANA, first.id)
+    assert book.reconcile().removed == 1
+    assert book.job_ids() == {second.id}
+    assert book.reconcile() == book.reconcile()  # nothing changed: nothing to do
+
+
+def test_a_new_job_catches_up_at_once_then_follows_its_cadence(
+    services: Services, book: JobBook, clock: ManualClock
+) -> None:
+    schedule = new_schedule(services, saved_report_id(services), cadence=DailyAt(at=time(8)))
+    book.reconcile()
+    job = book.job(schedule.id)
+    assert job.executor == FIRES
+    assert job.args == (schedule.id,)
+    assert job.next_run_time is not None
+    # Due at once (the clock's now), so a fire between the save and this poll is not lost.
+    assert job.next_run_time.timestamp() == pytest.approx(clock().timestamp())
+
+
+def test_a_fresh_leader_loads_every_live_schedule(services: Services, clock: ManualClock) -> None:
+    report = saved_report_id(services)
+    live = [new_schedule(services, report, name=f"s{n}") for n in range(3)]
+    services.schedules.pause(ANA, live[0].id)
+    scheduler = new_scheduler()
+    fresh = JobBook(
+        scheduler, services.schedules, Dispatcher(services.runs, clock=clock), clock=clock
+    )
+    fresh.reconcile()  # before start: jobs wait in APScheduler's pending list
+    assert fresh.job_ids() == {live[1].id, live[2].id}
