@@ -32,9 +32,9 @@ import httpx
 from reportgen.delivery.netguard import Allowlist, GuardedUrl, HostUnresolved, Resolver, guard_url
 from reportgen.delivery.netguard import system_resolver as _system_resolver
 from reportgen.domain.delivery import Parcel, Receipt
+from reportgen.domain.schedules import SLACK_PREFIX
 from reportgen.errors import InvalidInput, PermanentDeliveryError, TransientDeliveryError
 
-SLACK_PREFIX = "slack+"
 SLACK_HOST = "hooks.slack.com"
 USER_AGENT = "reportgen-webhook/1"
 

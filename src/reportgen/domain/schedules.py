@@ -118,12 +118,21 @@ class StorageChannel(_Strict):
     prefix: Annotated[str, Field(max_length=200, pattern=r"^[A-Za-z0-9._/-]*$")] = ""
 
 
+SLACK_PREFIX = "slack+"
+"""Marks a webhook target that wants Slack's message shape (``slack+https://hooks...``)."""
+
+
 class WebhookChannel(_Strict):
     """A JSON POST (Slack-compatible when `slack`) to an https URL outside our network."""
 
     kind: Literal["webhook"] = "webhook"
     url: Annotated[str, Field(min_length=1, max_length=2000)]
     slack: bool = False
+
+    @property
+    def target(self) -> str:
+        """What the webhook delivery channel is handed: the URL, marked for Slack's shape."""
+        return f"{SLACK_PREFIX}{self.url}" if self.slack else self.url
 
 
 Channel = Annotated[

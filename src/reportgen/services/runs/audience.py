@@ -142,5 +142,5 @@ def channel_target(channel: Channel) -> tuple[str, str]:
         return channel.prefix, channel.prefix or "/"
     if isinstance(channel, WebhookChannel):
         digest = hashlib.sha256(channel.url.encode()).hexdigest()[:12]
-        return channel.url, f"{urlsplit(channel.url).hostname or 'webhook'}#{digest}"
+        return channel.target, f"{urlsplit(channel.url).hostname or 'webhook'}#{digest}"
     raise ValueError(f"{channel.kind} channels go to recipients, not to one target")
