@@ -16,7 +16,7 @@ import subprocess  # re-exported: tests patch `reportgen.cli.subprocess.Popen`
 
 # isort: off
 # Importing a module registers its commands on `app`, in the order `--help` lists them.
-from reportgen.cli import running, catalog, people, audit, query, render, backup
+from reportgen.cli import running, scheduler, catalog, people, audit, query, render, backup
 
 # isort: on
 from reportgen.cli._app import app
@@ -37,6 +37,7 @@ __all__ = [
     "query",
     "render",
     "running",
+    "scheduler",
     "sentences",
     "services",
     "settings",
