@@ -46,6 +46,7 @@ bench: install-test ## Print performance figures as BENCH name=value unit
 	$(BIN)/python benchmarks/bench_charts.py
 	$(BIN)/python benchmarks/bench_pdf_table.py
 	$(BIN)/python benchmarks/bench_report.py
+	$(BIN)/python benchmarks/bench_ui.py
 
 image: ## Build the container image (needs a Docker engine)
 	docker build -t reportgen:dev .
