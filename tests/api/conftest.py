@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import logging
 import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
+import structlog
 from fastapi import FastAPI
 from starlette.exceptions import StarletteDeprecationWarning
 
@@ -18,8 +21,9 @@ with warnings.catch_warnings():
 
 from reportgen.api import SchedulerHealth, create_app
 from reportgen.bootstrap import Services
+from reportgen.logs import configure_logging
 from reportgen.observability import Metrics
-from tests.conftest import ADMIN, ANA, VICTOR
+from tests.conftest import ADMIN, ANA, VICTOR, make_settings
 
 NOW = datetime(2026, 11, 2, 8, 0, tzinfo=UTC)
 
@@ -96,3 +100,21 @@ def tokens(services: Services) -> dict[str, str]:
 
 def bearer(secret: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {secret}"}
+
+
+@pytest.fixture
+def json_logs(tmp_path: Path, warehouse_path: Path) -> Iterator[Callable[[], None]]:
+    """Starts JSON logging to the current stderr; called inside the test, where capsys has
+    replaced stderr (during setup its stream is another, closed by the time the test runs)."""
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+
+    def start() -> None:
+        configure_logging(make_settings(tmp_path, warehouse_path, log_format="json"))
+
+    try:
+        yield start
+    finally:
+        root.handlers[:] = handlers
+        root.setLevel(level)
+        structlog.reset_defaults()

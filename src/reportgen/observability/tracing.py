@@ -87,19 +87,31 @@ def traces_url(endpoint: str) -> str:
     return endpoint if endpoint.endswith(OTLP_TRACES_PATH) else endpoint + OTLP_TRACES_PATH
 
 
-def configure_tracing(otlp_endpoint: str | None, *, timeout_s: float = 10.0) -> None:
+def configure_tracing(otlp_endpoint: str | None, *, timeout_s: float = 10.0) -> Callable[[], None]:
     """Make reportgen's provider the process's global one and, given an endpoint, export to it.
 
     Calling again with the same endpoint changes nothing, so every entry point may call it.
+    Returns what stops the export (flushing what is buffered), for a clean shutdown.
     """
     global _global_set  # noqa: PLW0603 - the process has one tracer provider, set once
     with _global_lock:
         if not _global_set:
             trace.set_tracer_provider(PROVIDER)
             _global_set = True
-        if otlp_endpoint and otlp_endpoint not in _exporting:
+        if not otlp_endpoint:
+            return lambda: None
+        if otlp_endpoint not in _exporting:
             exporter = OTLPSpanExporter(endpoint=traces_url(otlp_endpoint), timeout=timeout_s)
             _exporting[otlp_endpoint] = attach(BatchSpanProcessor(exporter))
+        endpoint = otlp_endpoint
+
+    def stop() -> None:
+        with _global_lock:
+            detach = _exporting.pop(endpoint, None)
+        if detach is not None:
+            detach()  # shutting the batch processor down exports what it still holds
+
+    return stop
 
 
 def flush_traces(timeout_s: float = 5.0) -> bool:
