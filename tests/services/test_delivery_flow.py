@@ -1,0 +1,135 @@
+"""A schedule, end to end on the real services: saved report, schedule, run now, the worker's
+render and a real SMTP conversation with the product's mail sink. Each recipient's email holds
+the PDF their own permissions allow (bursting), and an unknown address gets nothing."""
+
+from __future__ import annotations
+
+import email
+import io
+import shutil
+import socket
+from collections.abc import Iterator
+from datetime import date, time
+from email.message import EmailMessage
+from email.policy import default
+from pathlib import Path
+
+import pytest
+from pypdf import PdfReader
+
+from reportgen.bootstrap import Services, build_services
+from reportgen.delivery.mailsink import MailSink
+from reportgen.domain.query import TimeRange
+from reportgen.domain.runs import DeliveryStatus, RunStatus
+from reportgen.domain.schedules import DailyAt, Recipient, RecipientKind, ScheduleDraft
+from reportgen.domain.spec import KpiBlock, KpiTile, ReportSpec, TableBlock
+from reportgen.services.users import seed_demo_users
+from tests.conftest import ADMIN, ANA, make_settings
+
+SPEC = ReportSpec(
+    title="Revenue by region",
+    dataset="sales",
+    time_range=TimeRange(start=date(2026, 10, 1), end=date(2026, 11, 1)),
+    blocks=(
+        KpiBlock(tiles=(KpiTile(measure="revenue", compare=()),)),
+        TableBlock(title="Revenue by region", dimensions=("region",), measures=("revenue",)),
+    ),
+)
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture
+def sink(tmp_path: Path) -> Iterator[MailSink]:
+    mail = MailSink("127.0.0.1", _free_port(), tmp_path / "mail")
+    mail.start()
+    yield mail
+    mail.stop()
+
+
+@pytest.fixture
+def live(
+    tmp_path: Path, warehouse_path: Path, seeded_metadata: Path, sink: MailSink
+) -> Iterator[Services]:
+    shutil.copyfile(seeded_metadata, tmp_path / "meta.db")
+    settings = make_settings(
+        tmp_path, warehouse_path, smtp_url=f"smtp://127.0.0.1:{sink.port}", mail_sink=False
+    )
+    built = build_services(settings)
+    seed_demo_users(built.users)  # already there: a no-op that proves seeding is idempotent
+    yield built
+    built.close()
+
+
+def _inbox(sink: MailSink) -> dict[str, EmailMessage]:
+    messages = {}
+    for path in sink.messages():
+        message = email.message_from_bytes(path.read_bytes(), policy=default)
+        assert isinstance(message, EmailMessage)
+        messages[str(message["To"])] = message
+    return messages
+
+
+def _pdf_text(message: EmailMessage) -> str:
+    attachments = [
+        a for a in message.iter_attachments() if a.get_content_type() == "application/pdf"
+    ]
+    assert len(attachments) == 1
+    reader = PdfReader(io.BytesIO(attachments[0].get_content()))
+    return "\n".join(page.extract_text() for page in reader.pages)
+
+
+def test_run_now_emails_each_recipient_the_pdf_their_permissions_allow(
+    live: Services, sink: MailSink
+) -> None:
+    report = live.saved_reports.save(ANA, SPEC, name="Revenue by region")
+    schedule = live.schedules.create(
+        ANA,
+        ScheduleDraft(
+            name="Morning revenue",
+            report_id=report.id,
+            cadence=DailyAt(at=time(8)),
+            timezone="Europe/London",
+            recipients=(
+                Recipient(kind=RecipientKind.USER, value="ana"),
+                Recipient(kind=RecipientKind.USER, value="admin"),
+                Recipient(kind=RecipientKind.EMAIL, value="stranger@elsewhere.example"),
+            ),
+        ),
+    )
+
+    queued = live.runs.run_now(ANA, schedule.id, idempotency_key="click-1")
+    assert live.runs.run_now(ANA, schedule.id, idempotency_key="click-1").id == queued.id
+    claimed = live.runs.claim("test-worker")
+    assert claimed is not None
+    assert claimed.id == queued.id
+    finished = live.runs.execute(claimed, "test-worker")
+
+    assert finished.status is RunStatus.SUCCEEDED, finished.error
+    inbox = _inbox(sink)
+    addresses = {user.username: user.email for user in live.users.list()}
+    ana_address, admin_address = addresses["ana"], addresses["admin"]
+    assert set(inbox) == {ana_address, admin_address}
+    ana_pdf = _pdf_text(inbox[ana_address])
+    admin_pdf = _pdf_text(inbox[admin_address])
+    assert "EMEA" in ana_pdf
+    assert "Americas" not in ana_pdf
+    assert "APAC" not in ana_pdf
+    assert "Americas" in admin_pdf
+    assert "APAC" in admin_pdf
+    for message in inbox.values():
+        assert message["Subject"]
+        assert message.get_body(("plain",)) is not None
+        assert message.get_body(("html",)) is not None
+        assert str(message["Message-ID"]).startswith("<")
+
+    detail = live.runs.get(ADMIN, finished.id)
+    by_recipient = {d.recipient: d.status for d in detail.deliveries}
+    assert by_recipient["stranger@elsewhere.example"] is DeliveryStatus.SKIPPED
+    assert by_recipient[ana_address] is DeliveryStatus.DELIVERED
+    report_check = live.audit.verify()
+    assert report_check.ok, report_check.reason
