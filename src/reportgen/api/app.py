@@ -12,7 +12,7 @@ from typing import Any
 from fastapi import APIRouter, FastAPI
 from fastapi.openapi.utils import get_openapi
 
-from reportgen.api import datasets, render, reports, schedules
+from reportgen.api import datasets, render, reports, runs, schedules
 from reportgen.api.health import SchedulerHealth, health_router
 from reportgen.api.jobs import RenderJobs
 from reportgen.api.middleware import ObservedRequests
@@ -100,13 +100,12 @@ def create_app(
         jobs=jobs,
         health=health,
     )
-    if health is not None:
-        metrics.watch_queue(health.queue_depth)
+    metrics.watch_queue(health.queue_depth if health is not None else services.runs.queue_depth)
     install_problem_handlers(app)
     app.add_middleware(ObservedRequests, metrics=metrics, service="api")
 
     v1 = APIRouter(prefix=API_PREFIX, responses=COMMON_ERRORS)
-    for module in (datasets, reports, render, schedules):
+    for module in (datasets, reports, render, schedules, runs):
         v1.include_router(module.router)
     app.include_router(v1)
     app.include_router(health_router(clock))
