@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import signal
 import threading
 from types import FrameType
@@ -28,6 +29,7 @@ def scheduler() -> None:
 
     signal.signal(signal.SIGTERM, request_stop)
     signal.signal(signal.SIGINT, request_stop)
+    say = functools.partial(out.print, highlight=False, soft_wrap=True)
     with sentences(), audit_context(operator=operator(), via="scheduler"):
-        run_scheduler(config, stop, announce=lambda line: out.print(line, highlight=False))
+        run_scheduler(config, stop, announce=say)
     out.print("Scheduler stopped.")
