@@ -37,6 +37,7 @@ class AppPage:
 # mode (a fresh server's first run, and every AppTest run, start in it), and a URL matching a
 # file name there would run that page on its own, without this router.
 PAGES: tuple[AppPage, ...] = (
+    AppPage("pages/home.py", "Home", ":material/home:", EVERYONE, "overview"),
     AppPage("pages/catalog.py", "Catalog", ":material/menu_book:", EVERYONE, "datasets"),
     AppPage(
         "pages/builder.py",
@@ -44,6 +45,13 @@ PAGES: tuple[AppPage, ...] = (
         ":material/design_services:",
         frozenset({Role.AUTHOR, Role.ADMIN}),
         "report-builder",
+    ),
+    AppPage(
+        "pages/admin.py",
+        "Admin",
+        ":material/admin_panel_settings:",
+        frozenset({Role.ADMIN}),
+        "administration",
     ),
 )
 

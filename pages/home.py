@@ -1,0 +1,36 @@
+"""Home: what the signed-in user has and what needs them, at a glance.
+
+Failures and late data come first (they ask for action), then saved reports and schedules with
+their next run, then the latest runs.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from components.home_data import late_data_section
+from components.home_runs import attention_section, recent_runs_section, schedule_names
+from components.home_work import saved_reports_section, schedules_section
+from components.session import EVERYONE, error_boundary, require_role
+from components.text import plain
+
+principal = require_role(EVERYONE, "the home page")
+st.title("Home", anchor=False)
+st.caption(
+    f"Welcome, {plain(principal.display_name or principal.username)}. "
+    "Your reports, schedules and runs at a glance."
+)
+names = schedule_names(principal)
+attention, data = st.columns(2, gap="large")
+with attention, st.container(border=True), error_boundary():
+    attention_section(principal, names)
+with data, st.container(border=True), error_boundary():
+    late_data_section(principal)
+reports, schedules = st.columns(2, gap="large")
+report_names: dict[str, str] = {}
+with reports, st.container(border=True), error_boundary():
+    report_names = saved_reports_section(principal)
+with schedules, st.container(border=True), error_boundary():
+    schedules_section(principal, report_names)
+with st.container(border=True), error_boundary():
+    recent_runs_section(principal, names)
