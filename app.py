@@ -47,6 +47,14 @@ PAGES: tuple[AppPage, ...] = (
         "report-builder",
     ),
     AppPage(
+        "pages/schedules.py",
+        "Schedules",
+        ":material/event_repeat:",
+        frozenset({Role.AUTHOR, Role.ADMIN}),
+        "report-schedules",
+    ),
+    AppPage("pages/runs.py", "Runs", ":material/history:", EVERYONE, "run-history"),
+    AppPage(
         "pages/admin.py",
         "Admin",
         ":material/admin_panel_settings:",

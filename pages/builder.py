@@ -35,8 +35,8 @@ EMPTY_REPORT = "add at least one block that is complete"
 NO_TITLE = "give the report a title, such as “EMEA sales review”"
 _STARTS = "_builder_template_starts"
 _START = "builder_start"
+# Where a new visitor's draft starts. (A bare string here would be drawn: Streamlit's magic.)
 FIRST_START = "executive_summary/spec"
-"""Where a new visitor's draft starts: the Executive summary's starting point."""
 
 
 def _starts() -> dict[str, tuple[str, ReportSpec | None]]:

@@ -125,6 +125,20 @@ def test_choosing_a_template_fills_the_spec_and_the_fields(signed_in: SignIn) ->
     assert list(metrics(at)) == ["Tickets", "Open tickets", "SLA breaches"]
 
 
+def test_another_dataset_starts_a_blank_report_on_it(signed_in: SignIn) -> None:
+    at = open_builder(signed_in, "ana")
+    at.text_input(key=key(at, "title")).input("Support review")
+    run(at)
+    at.selectbox(key=key(at, "dataset")).select("support_tickets")
+    run(at)
+
+    assert spec(at).dataset == "support_tickets"
+    assert spec(at).title == "Support review"
+    assert [block.kind for block in spec(at).blocks] == ["kpis", "chart"]
+    assert at.selectbox(key=key(at, "period")).value == "last_90_days"
+    assert not errors(at)
+
+
 def test_changing_a_filter_changes_the_preview_numbers(signed_in: SignIn) -> None:
     at = set_period(open_builder(signed_in, "ana"), *DATA_YEAR)
     every_channel = table_with(at, "region")["units"].sum()
