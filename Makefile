@@ -5,7 +5,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 PYTEST_ARGS ?=
 
-.PHONY: help run test test-fast lint bench image lock install install-test system system-test postgres clean
+.PHONY: help run test test-fast lint bench image lock install install-test system system-test postgres clean \
+	infra-check install-infra
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -28,7 +29,7 @@ install-test: system-test ## Install the app's and the test tools' Python packag
 run: install ## Seed the demo on first start and serve the app on http://localhost:8501
 	$(BIN)/reportgen up
 
-test: install-test lint postgres ## Lint, type-check, then run the whole test suite with coverage
+test: install-test lint postgres infra-check ## Lint, type-check, then run the whole test suite with coverage
 	$(BIN)/pytest -p no:cacheprovider --cov --cov-report=term $(PYTEST_ARGS)
 
 test-fast: install-test postgres ## The suite without slow tests
@@ -39,6 +40,12 @@ lint: install-test ## ruff, mypy --strict, import-linter
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	$(BIN)/lint-imports
+
+install-infra: ## Install the infrastructure checkers (.venv-infra, .tools, promtool)
+	@scripts/install-infra-tools.sh
+
+infra-check: install-infra ## hadolint, helm + kubernetes-validate, checkov, actionlint, zizmor, promtool, bandit, detect-secrets, terraform
+	@scripts/infra-check.sh
 
 bench: install-test ## Print performance figures as BENCH name=value unit
 	$(BIN)/python benchmarks/bench_seed.py

@@ -36,16 +36,41 @@ METRICS = {
     "kube_deployment_status_observed_generation",
 }
 REQUIRED_ALERT_EXPRESSIONS = [
-    "histogram_quantile(0.95, sum by (le,service) (rate(http_request_duration_seconds_bucket[5m])))",
+    "histogram_quantile(0.95, sum by (le,service)"
+    " (rate(http_request_duration_seconds_bucket[5m])))",
     'sum by (service) (rate(http_requests_total{status=~"5.."}[5m])) > 0',
     "avg_over_time(queue_depth[5m]) > 100",
     "increase(reportgen_dead_letters_total[1h]) > 0",
     "max(reportgen_scheduler_leader) < 1",
 ]
 PROMQL_WORDS = {
-    "sum", "max", "min", "avg", "by", "without", "rate", "increase", "changes", "absent",
-    "histogram_quantile", "avg_over_time", "label_values", "le", "service", "status", "channel",
-    "pod", "format", "dataset", "deployment", "bool", "on", "ignoring", "and", "or", "unless",
+    "sum",
+    "max",
+    "min",
+    "avg",
+    "by",
+    "without",
+    "rate",
+    "increase",
+    "changes",
+    "absent",
+    "histogram_quantile",
+    "avg_over_time",
+    "label_values",
+    "le",
+    "service",
+    "status",
+    "channel",
+    "pod",
+    "format",
+    "dataset",
+    "deployment",
+    "bool",
+    "on",
+    "ignoring",
+    "and",
+    "or",
+    "unless",
 }
 SUFFIXES = ("_bucket", "_sum", "_count")
 

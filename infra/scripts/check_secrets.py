@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess  # noqa: S404 - runs the detect-secrets command, fixed argv
+import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -24,7 +24,9 @@ BASELINE = Path(".secrets.baseline")
 
 def keys(results: dict[str, list[dict]]) -> set[tuple[str, str, str]]:
     return {
-        (name, item["type"], item["hashed_secret"]) for name, items in results.items() for item in items
+        (name, item["type"], item["hashed_secret"])
+        for name, items in results.items()
+        for item in items
     }
 
 
@@ -43,13 +45,11 @@ def main(command: str = "detect-secrets") -> int:
         for item in items
         if item.get("is_secret")
     ]
-    for name, kind, _ in new:
-        lines = [
-            str(item["line_number"])
-            for item in current["results"][name]
-            if item["type"] == kind and (name, kind, item["hashed_secret"]) in set(new)
-        ]
-        print(f"{name}:{','.join(lines)}: possible secret ({kind}) not in {BASELINE}")
+    for name, items in sorted(current["results"].items()):
+        for item in items:
+            if (name, item["type"], item["hashed_secret"]) in set(new):
+                where = f"{name}:{item['line_number']}"
+                print(f"{where}: possible secret ({item['type']}) not in {BASELINE}")
     for name, kind in confirmed:
         print(f"{name}: {kind} is marked as a real secret in {BASELINE}: remove and rotate it")
     gone = len(known - keys(current["results"]))
@@ -58,6 +58,11 @@ def main(command: str = "detect-secrets") -> int:
         if not new and not confirmed
         else f"detect-secrets: {len(new)} new possible secrets, {len(confirmed)} confirmed"
     )
+    if new:
+        print(
+            "a false positive? add it after review: .venv-infra/bin/detect-secrets scan --baseline"
+            " .secrets.baseline, then .venv-infra/bin/detect-secrets audit .secrets.baseline"
+        )
     if gone:
         print(f"detect-secrets: {gone} baseline entries no longer occur (prune when convenient)")
     return 1 if new or confirmed else 0
