@@ -2,9 +2,9 @@
 
 promtool checks the rules' syntax and behaviour; this checks what it cannot: that the dashboard
 is well-formed Grafana JSON (unique panel ids, a Prometheus target on every panel, no overlap),
-that every metric either file queries is one the product exports (METRICS below, from the
-scheduler's observability work) or one Kubernetes exports, and that the alert expressions the
-operations issue names are present verbatim.
+that every metric either file queries is one the product exports (METRICS below, as in
+src/reportgen/observability/metrics.py) or one Kubernetes exports, and that the alert
+expressions the operations issue names are present verbatim.
 
     python infra/scripts/check_observability.py
 """
@@ -28,13 +28,15 @@ METRICS = {
     "reportgen_deliveries_total",
     "reportgen_dead_letters_total",
     "reportgen_scheduler_leader",
-    "reportgen_render_duration_seconds",
-    "reportgen_query_duration_seconds",
     "queue_depth",
     "scheduler_lag_seconds",
     # kube-state-metrics, for release markers
     "kube_deployment_status_observed_generation",
 }
+# Queried by the dashboard's "Render and query" row but not exported yet (src/reportgen/
+# observability/metrics.py has whole-run durations only): reported, not failed, so the panels
+# light up as soon as the scheduler work adds them.
+PLANNED_METRICS = {"reportgen_render_duration_seconds", "reportgen_query_duration_seconds"}
 REQUIRED_ALERT_EXPRESSIONS = [
     "histogram_quantile(0.95, sum by (le,service)"
     " (rate(http_request_duration_seconds_bucket[5m])))",
@@ -87,7 +89,7 @@ def metric_names(expression: str) -> set[str]:
             continue
         base = name
         for suffix in SUFFIXES:
-            if name.endswith(suffix) and name[: -len(suffix)] in METRICS:
+            if name.endswith(suffix) and name[: -len(suffix)] in METRICS | PLANNED_METRICS:
                 base = name[: -len(suffix)]
         found.add(base)
     return found
@@ -122,7 +124,10 @@ def check_dashboard(problems: list[str]) -> int:
             expressions.append(target["expr"])
     for expression in expressions:
         for name in metric_names(expression) - METRICS:
-            problems.append(f"dashboard.json: unknown metric {name!r} in {expression}")
+            if name in PLANNED_METRICS:
+                print(f"dashboard.json: note: {name} is not exported yet; its panel stays empty")
+            else:
+                problems.append(f"dashboard.json: unknown metric {name!r} in {expression}")
     return len(panels)
 
 
