@@ -1,0 +1,131 @@
+"""Runs: the history of schedule runs, filtered by status, schedule and date; one run in full
+(timeline, deliveries and their attempts, checksum-verified files, lineage); retry a failed
+run; the dead letters with replay.
+
+Everyone signed in may open it; `RunService` shows each person the runs of their own schedules
+and the runs they asked for (admins: all).
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from components.run_detail import RUNS_NOTICE, replay, run_detail
+from components.run_table import (
+    STATUS_ICONS,
+    RunFilters,
+    history,
+    load_more,
+    runs_table,
+)
+from components.schedule_notices import guarded, show_notice
+from components.schedule_text import local_time
+from components.session import EVERYONE, require_role, services
+from components.text import counted, plain
+from reportgen.domain.principal import Principal
+from reportgen.domain.runs import Run, RunStatus
+
+ALL = "all"
+PICK_KEY = "runs_pick"
+
+
+def _filters(names: dict[str, str]) -> RunFilters | None:
+    """The filter row; None (after saying why) when the dates contradict each other."""
+    with st.container(horizontal=True, vertical_alignment="bottom", key="runs_filters"):
+        status = st.selectbox(
+            "Status",
+            [ALL, *RunStatus],
+            format_func=lambda s: "Any status" if s == ALL else f"{STATUS_ICONS[s]} {s}",
+            key="runs_status",
+        )
+        schedule = st.selectbox(
+            "Schedule",
+            [ALL, *names],
+            format_func=lambda s: "Any schedule" if s == ALL else names[s],
+            key="runs_schedule",
+        )
+        since = st.date_input("Fired from", value=None, key="runs_from", format="YYYY-MM-DD")
+        until = st.date_input("Fired until", value=None, key="runs_to", format="YYYY-MM-DD")
+        st.button("Refresh", key="runs_refresh", icon=":material/refresh:")
+    if since and until and since > until:
+        st.error("“Fired from” is after “Fired until”; swap the dates.", icon=":material/error:")
+        return None
+    return RunFilters(
+        status=None if status == ALL else RunStatus(status),
+        schedule_id=None if schedule == ALL else str(schedule),
+        since=since,
+        until=until,
+    )
+
+
+def _run_label(run: Run, names: dict[str, str]) -> str:
+    name = names.get(run.schedule_id or "", "deleted schedule")
+    return f"{STATUS_ICONS[run.status]} {local_time(run.fire_time)} · {name} · {run.status}"
+
+
+def _dead_letters(principal: Principal, names: dict[str, str]) -> None:
+    st.subheader("Dead letters", anchor=False)
+    dead = services().runs.dead_letters(principal)
+    if not dead:
+        st.caption("No run is waiting for attention.")
+        return
+    st.caption(
+        f"{counted(len(dead), 'run')} gave up. Replay sends again only what was not delivered, "
+        "with the original's data time."
+    )
+    for run in dead:
+        with st.container(border=True, horizontal=True, vertical_alignment="center"):
+            with st.container():
+                st.markdown(f"**{plain(_run_label(run, names))}**")
+                st.caption(plain(run.error or "no reason recorded"))
+            st.button(
+                "Replay",
+                key=f"runs_replay_{run.id}",
+                icon=":material/replay:",
+                on_click=guarded(replay, RUNS_NOTICE),
+                args=(principal, run.id),
+            )
+
+
+def runs_page(principal: Principal) -> None:
+    st.title("Runs", anchor=False)
+    st.caption("Every run of the schedules you own or asked for: what happened, and the files.")
+    show_notice(RUNS_NOTICE)
+    schedules = services().schedules.list(principal, everyone=principal.is_admin)
+    names = {s.id: s.name for s in schedules}
+    filters = _filters(names)
+    if filters is None:
+        return
+    loaded = history(principal, filters)
+    if not loaded.runs:
+        st.info("No run matches these filters.", icon=":material/info:")
+    else:
+        st.caption(
+            f"{counted(len(loaded.runs), 'run')} shown, newest first"
+            + ("; more are older." if loaded.cursor else ".")
+        )
+        runs_table(loaded.runs, names)
+    if loaded.cursor is not None:
+        st.button(
+            "Load more",
+            key="runs_load_more",
+            icon=":material/expand_more:",
+            on_click=guarded(load_more, RUNS_NOTICE),
+            args=(filters,),
+        )
+    if loaded.runs:
+        by_id = {run.id: run for run in loaded.runs}
+        if st.session_state.get(PICK_KEY) not in by_id:
+            st.session_state[PICK_KEY] = loaded.runs[0].id
+        chosen = st.selectbox(
+            "Run to look at",
+            list(by_id),
+            format_func=lambda run_id: _run_label(by_id[run_id], names),
+            key=PICK_KEY,
+        )
+        run_detail(principal, chosen)
+    st.divider()
+    _dead_letters(principal, names)
+
+
+runs_page(require_role(EVERYONE, "runs"))
