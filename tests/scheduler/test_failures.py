@@ -1,0 +1,170 @@
+"""The whole chain under failure: `reportgen scheduler` processes, real SMTP on loopback.
+
+Each test stores schedules whose one fire time was missed a couple of minutes ago (misfire
+policy run once), so every scheduler start records one run per schedule at once; the runs
+render a one-page KPI report and email it to a local aiosmtpd sink, which the test reads back.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from email import message_from_bytes
+from pathlib import Path
+
+import pytest
+
+from reportgen.bootstrap import build_services
+from reportgen.delivery.mailsink import MailSink
+from reportgen.domain.runs import RunStatus
+from reportgen.domain.schedules import CronCadence, Recipient, RecipientKind, Schedule
+from reportgen.rendering.specfiles import spec_from_data
+from reportgen.settings import Settings
+from reportgen.store import new_id
+from tests.conftest import ADMIN, ANA, CATALOG_DIR, make_settings
+from tests.test_up import free_port
+
+KPI_PAGE = {
+    "spec_version": 1,
+    "title": "Failure drill",
+    "template": "kpi_tracker",
+    "dataset": "sales",
+    "time_range": {"preset": "last_30_days"},
+    "blocks": [{"kind": "kpis", "tiles": [{"measure": "revenue"}, {"measure": "orders"}]}],
+}
+
+
+def wait_for(condition: Callable[[], bool], deadline_s: float, what: str) -> None:
+    started = time.monotonic()
+    while not condition():
+        assert time.monotonic() - started < deadline_s, f"{what} within {deadline_s} s"
+        time.sleep(0.2)
+
+
+class Drill:
+    """A data folder with schedules due, a mail sink, and `reportgen scheduler` children."""
+
+    def __init__(self, folder: Path, warehouse: Path, seeded: Path) -> None:
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "meta.db").write_bytes(seeded.read_bytes())
+        self.folder = folder
+        self.smtp_port = free_port()
+        self.settings: Settings = make_settings(
+            folder, warehouse, smtp_url=f"smtp://127.0.0.1:{self.smtp_port}"
+        )
+        self.sink = MailSink("127.0.0.1", self.smtp_port, folder / "mail")
+        self.services = build_services(self.settings)
+        self.children: list[subprocess.Popen[bytes]] = []
+
+    def store_missed_schedules(self, count: int) -> None:
+        """``count`` hourly schedules whose latest fire time passed two minutes ago."""
+        now = datetime.now(UTC)
+        fire = (now - timedelta(minutes=2)).replace(second=0, microsecond=0)
+        saved_at = now - timedelta(minutes=30)
+        report = self.services.saved_reports.save(ANA, spec_from_data(KPI_PAGE), name="Drill")
+        for number in range(count):
+            self.services.store.schedules.add(
+                Schedule(
+                    id=new_id(),
+                    owner="ana",
+                    name=f"drill {number}",
+                    report_id=report.id,
+                    cadence=CronCadence(expression=f"{fire.minute} * * * *"),
+                    recipients=(Recipient(kind=RecipientKind.USER, value="ana"),),
+                    created_at=saved_at,
+                    updated_at=saved_at,
+                )
+            )
+
+    def start_scheduler(self, workers: int = 4) -> subprocess.Popen[bytes]:
+        settings = self.settings
+        env = {
+            **{k: v for k, v in os.environ.items() if not k.startswith("REPORTGEN_")},
+            "REPORTGEN_DATA_DIR": str(self.folder),
+            "REPORTGEN_DATABASE_URL": settings.resolved_database_url,
+            "REPORTGEN_WAREHOUSE_URL": settings.resolved_warehouse_url,
+            "REPORTGEN_CATALOG_DIR": str(CATALOG_DIR),
+            "REPORTGEN_MASK_KEY": "test-mask-key-0123456789abcdef-0123456",
+            "REPORTGEN_AUDIT_KEY": "test-audit-key-0123456789abcdef-012345",
+            "REPORTGEN_SMTP_URL": settings.smtp_url,
+            "REPORTGEN_API_PORT": str(free_port()),
+            "REPORTGEN_SCHEDULER_WORKERS": str(workers),
+            "REPORTGEN_SCHEDULER_POLL_S": "1",
+            "REPORTGEN_LOG_LEVEL": "WARNING",
+        }
+        child = subprocess.Popen(
+            [str(Path(sys.executable).with_name("reportgen")), "scheduler"],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        self.children.append(child)
+        return child
+
+    def finished_runs(self) -> int:
+        """Runs that will send nothing more: succeeded, skipped or dead."""
+        runs = self.services.runs.list(ADMIN, limit=500).runs
+        done = {RunStatus.SUCCEEDED, RunStatus.SKIPPED, RunStatus.DEAD}
+        return sum(run.status in done for run in runs)
+
+    def message_ids(self) -> list[str]:
+        return [
+            str(message_from_bytes(path.read_bytes())["Message-ID"])
+            for path in self.sink.messages()
+        ]
+
+    def close(self) -> None:
+        for child in self.children:
+            if child.poll() is None:
+                child.send_signal(signal.SIGTERM)
+        for child in self.children:
+            try:
+                child.wait(timeout=40)
+            except subprocess.TimeoutExpired:
+                child.kill()
+                child.wait()
+        self.sink.stop()
+        self.services.close()
+
+
+@pytest.fixture
+def drill(tmp_path: Path, warehouse_path: Path, seeded_metadata: Path) -> Iterator[Drill]:
+    built = Drill(tmp_path / "drill", warehouse_path, seeded_metadata)
+    built.sink.start()
+    yield built
+    built.close()
+
+
+@pytest.mark.slow
+def test_kill_9_with_runs_in_flight_then_restart_delivers_each_email_once(drill: Drill) -> None:
+    count = 50
+    drill.store_missed_schedules(count)
+    first = drill.start_scheduler()
+    wait_for(lambda: len(drill.sink.messages()) >= 5, 120, "the first emails")
+    first.send_signal(signal.SIGKILL)
+    first.wait(timeout=10)
+    assert len(drill.sink.messages()) < count, "everything was delivered before the kill"
+    drill.start_scheduler()
+    # Runs the dead process held are re-queued once their heartbeat is 30 s old.
+    wait_for(lambda: len(set(drill.message_ids())) >= count, 240, "every email after restart")
+    wait_for(lambda: drill.finished_runs() == count, 60, "every run finished")
+    ids = drill.message_ids()
+    assert len(set(ids)) == count
+    assert len(ids) == count, "an email was sent twice"
+
+
+@pytest.mark.slow
+def test_two_schedulers_started_at_once_deliver_nothing_twice(drill: Drill) -> None:
+    count = 20
+    drill.store_missed_schedules(count)
+    drill.start_scheduler(workers=2)
+    drill.start_scheduler(workers=2)
+    wait_for(lambda: drill.finished_runs() == count, 180, "every run finished")
+    ids = drill.message_ids()
+    assert len(ids) == count
+    assert len(set(ids)) == count
