@@ -16,7 +16,7 @@ import subprocess  # re-exported: tests patch `reportgen.cli.subprocess.Popen`
 
 # isort: off
 # Importing a module registers its commands on `app`, in the order `--help` lists them.
-from reportgen.cli import running, scheduler, catalog, people, audit, query, render, backup
+from reportgen.cli import running, scheduler, catalog, people, audit, query, render, backup, tokens
 
 # isort: on
 from reportgen.cli._app import app
@@ -42,6 +42,7 @@ __all__ = [
     "services",
     "settings",
     "subprocess",
+    "tokens",
 ]
 
 
