@@ -7,9 +7,10 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy import create_engine, text
 
 from reportgen.bootstrap import Services
-from reportgen.scheduler.leadership import FileLeaderLock
+from reportgen.scheduler.leadership import FileLeaderLock, PostgresLeaderLock
 from reportgen.scheduler.process import Duties, SchedulerProcess
 from reportgen.services.workers import WorkerPool
 from tests.scheduler.fixtures import new_schedule, saved_report_id
@@ -83,3 +84,31 @@ def test_a_leader_that_loses_its_lock_stops_scheduling(
     (tmp_path / "scheduler.lock").unlink()  # now anyone could take a new lock file
     wait_for(lambda: not first.health.is_leader(), 5, "the leader steps down")
     wait_for(lambda: first.terms == 2, 10, "it leads again on the new lock file")
+
+
+@pytest.mark.postgres
+def test_standby_takes_over_within_15_s_when_the_leader_connection_is_killed(
+    services: Services, postgres_url: str
+) -> None:
+    leader_lock, standby_lock = PostgresLeaderLock(postgres_url), PostgresLeaderLock(postgres_url)
+    # The old leader retries only after a minute, as a dead one would never: the standby must win.
+    leader = SchedulerProcess(duties(services, "leader"), leader_lock, check_s=0.1, retry_s=60)
+    standby = SchedulerProcess(duties(services, "standby"), standby_lock, retry_s=2.0)
+    admin = create_engine(postgres_url, isolation_level="AUTOCOMMIT")
+    try:
+        leader.start()
+        wait_for(leader.health.is_leader, 10, "the first process leads")
+        standby.start()
+        wait_for(lambda: standby.health.last_heartbeat() is not None, 10, "the standby beats")
+        pid = leader_lock.backend_pid()
+        with admin.connect() as connection:  # as the server does when the leader's host dies
+            connection.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+        killed = time.monotonic()
+        wait_for(lambda: not leader.health.is_leader(), 5, "the old leader stops scheduling")
+        wait_for(standby.health.is_leader, 15, "the standby takes over")
+        assert time.monotonic() - killed < 15
+        assert not leader.health.is_leader()
+    finally:
+        leader.stop(timeout=5)
+        standby.stop(timeout=5)
+        admin.dispose()
