@@ -9,6 +9,8 @@ they are and listed.
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
@@ -43,6 +45,7 @@ PERIODS: dict[str, str] = {
     CUSTOM: "Custom dates",
 }
 _NUMBER_TYPES = (ColumnType.INTEGER, ColumnType.DECIMAL)
+_PICKER_VALUES = "_builder_picker_values"
 
 
 @dataclass
@@ -62,6 +65,27 @@ def number_columns(dataset: Dataset) -> list[str]:
         for column in dataset.columns
         if column.type in _NUMBER_TYPES and column.name != "id" and not column.name.endswith("_id")
     ]
+
+
+def picker_values(
+    principal: Principal,
+    dataset: Dataset,
+    dimension: str,
+    *,
+    clock: Callable[[], float] = time.monotonic,
+) -> list[str]:
+    """The values of `dimension` the principal may see, kept in the session for the freshness
+    TTL: each lookup is a governed, audited query, and a rerun should not repeat it."""
+    kept: dict[tuple[str, str, str], tuple[float, list[str]]] = st.session_state.setdefault(
+        _PICKER_VALUES, {}
+    )
+    key = (principal.username, dataset.version, dimension)
+    found = kept.get(key)
+    if found is not None and clock() - found[0] < services().settings.freshness_ttl_s:
+        return found[1]
+    values = services().queries.distinct_values(principal, dataset.name, dimension)
+    kept[key] = (clock(), sorted({str(v) for v in values}))
+    return kept[key][1]
 
 
 def _change_dataset(principal: Principal, widget: str, title: str) -> None:
@@ -150,12 +174,12 @@ def _dimension_filters(
     filters = []
     for name in chosen:
         try:
-            values = services().queries.distinct_values(principal, dataset.name, name)
+            values = picker_values(principal, dataset, name)
         except UserError as exc:
             board.slot(f"filters.{name}")
             board.add(f"filters.{name}", str(exc))
             continue
-        options = sorted({str(v) for v in values} | set(picks.get(name, [])))
+        options = sorted({*values, *picks.get(name, [])})
         selected = st.multiselect(
             labels[name],
             options,
@@ -227,12 +251,12 @@ def _parameters(
     values: dict[str, tuple[str, ...]] = {}
     for parameter in spec.parameters:
         try:
-            visible = services().queries.distinct_values(principal, dataset.name, parameter.field)
+            visible = picker_values(principal, dataset, parameter.field)
         except UserError as exc:
             board.slot(f"parameters.{parameter.name}")
             board.add(f"parameters.{parameter.name}", str(exc))
             continue
-        options = sorted({str(v) for v in visible} | set(parameter.default))
+        options = sorted({*visible, *parameter.default})
         title = parameter.title or parameter.name.replace("_", " ").capitalize()
         chosen = st.multiselect(
             f"{title} (chosen when the report runs{'; required' if parameter.required else ''})",
