@@ -81,8 +81,8 @@ def browser_timezone() -> str:
 
 def new_draft(principal: Principal, report_id: str | None) -> ScheduleDraft:
     """What a new schedule starts as: daily at 08:00 in the browser's timezone, PDF by email
-    to its author."""
-    return ScheduleDraft(
+    to its author (not yet valid: it has no name)."""
+    return ScheduleDraft.model_construct(
         name="",
         report_id=report_id or "?",
         cadence=DailyAt(at=DEFAULT_AT),

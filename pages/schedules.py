@@ -22,8 +22,8 @@ from reportgen.domain.principal import Principal, Role
 from reportgen.domain.schedules import SavedReport
 
 AUTHORS = frozenset({Role.AUTHOR, Role.ADMIN})
+# Session key another page sets to a saved report's id to open the create form on it.
 PREFILL_KEY = "schedule_prefill_report_id"
-"""Session key another page sets to a saved report's id to open the create form on it."""
 EVERYONE_KEY = "schedules_everyone"
 PICK_KEY = "schedules_pick"
 
