@@ -6,7 +6,6 @@ from datetime import UTC, datetime
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
 from reportgen.cli._app import app
 from reportgen.cli._boundary import out, services
@@ -22,21 +21,14 @@ def _when(moment: datetime | None) -> str:
     return f"{moment:%Y-%m-%d %H:%M}" if moment else ""
 
 
-def _tokens_table(tokens: list[ApiToken]) -> Table:
-    now = datetime.now(UTC)
-    table = Table("id", "user", "name", "scopes", "state", "created", "expires", "last used")
-    for token in tokens:
-        table.add_row(
-            token.id,
-            token.username,
-            token.name,
-            ",".join(sorted(token.scopes)),
-            token.state(now),
-            _when(token.created_at),
-            _when(token.expires_at),
-            _when(token.last_used_at),
-        )
-    return table
+def _token_line(token: ApiToken, now: datetime) -> str:
+    """One token per line (ids whole, so they can be copied into `tokens revoke`)."""
+    expires = f"{token.expires_at:%Y-%m-%d}" if token.expires_at else "never"
+    used = f"{token.last_used_at:%Y-%m-%d}" if token.last_used_at else "never"
+    return (
+        f"{token.id}  {token.username}  {token.state(now)}  {','.join(sorted(token.scopes))}"
+        f"  expires {expires}  last used {used}  {token.name}"
+    )
 
 
 @tokens_app.command("create")
@@ -75,7 +67,11 @@ def tokens_list(
             else [user.principal() for user in svc.users.list()]
         )
         tokens = [token for principal in users for token in svc.tokens.list(principal)]
-        out.print(_tokens_table(tokens))
+        now = datetime.now(UTC)
+        for token in tokens:
+            out.print(_token_line(token, now), markup=False, highlight=False, soft_wrap=True)
+        if not tokens:
+            out.print("No tokens.")
 
 
 @tokens_app.command("revoke")
