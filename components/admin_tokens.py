@@ -63,16 +63,8 @@ def _create(admin: Principal) -> None:
     scopes = list(st.session_state.get("admin_token_scopes") or [])
     days = int(st.session_state.get("admin_token_days") or DEFAULT_DAYS)
     problems: dict[str, list[str]] = {}
-    if not scopes:
-        problems["scopes"] = ["Choose at least one scope: the roles the token may act with."]
     try:
-        if not problems:
-            secret, token = services().tokens.create(
-                admin, name, scopes=scopes, expires_in_days=days
-            )
-            st.session_state[_MADE] = (token.name, secret)
-            st.session_state.pop("admin_token_name", None)
-            return
+        secret, token = services().tokens.create(admin, name, scopes=scopes, expires_in_days=days)
     except InvalidInput as exc:
         for problem in exc.problems:
             problems.setdefault(_field(problem), []).append(sentence(problem))
@@ -82,7 +74,11 @@ def _create(admin: Principal) -> None:
         incident = new_incident_id()
         log.exception("incident %s: creating a token failed", incident)
         problems["general"] = [f"Something went wrong. Incident {incident}."]
-    st.session_state[_PROBLEMS] = problems
+    if problems:
+        st.session_state[_PROBLEMS] = problems
+        return
+    st.session_state[_MADE] = (token.name, secret)
+    st.session_state.pop("admin_token_name", None)
 
 
 def _show_secret_once() -> None:
