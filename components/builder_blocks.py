@@ -14,7 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 import streamlit as st
-from pydantic import TypeAdapter, ValidationError
+from pydantic import ValidationError
 
 from components.builder_problems import ProblemBoard, validation_messages
 from components.builder_state import (
@@ -61,7 +61,16 @@ CHART_KINDS: dict[ChartKind, str] = {
     ChartKind.DONUT: "Donut",
     ChartKind.HEATMAP: "Heatmap",
 }
-_BLOCK: TypeAdapter[Block] = TypeAdapter(Block)
+_MODELS: dict[str, type[Block]] = {
+    "kpis": KpiBlock,
+    "chart": ChartBlock,
+    "table": TableBlock,
+    "narrative": NarrativeBlock,
+    "text": TextBlock,
+    "section": SectionBlock,
+    "cover": CoverBlock,
+    "page_break": PageBreakBlock,
+}
 
 
 class _Fields:
@@ -365,7 +374,7 @@ def block_editors(
         # Below the expander, so a closed block still shows what is wrong with it.
         board.slot(f"block:{block_id}")
         try:
-            built.append((block_id, _BLOCK.validate_python({**data, "kind": seed.kind})))
+            built.append((block_id, _MODELS[seed.kind].model_validate({**data, "kind": seed.kind})))
         except ValidationError as exc:
             for path, message in validation_messages(exc):
                 board.add(f"block:{block_id}.{path}" if path else f"block:{block_id}", message)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
+from typing import Any
 
 import streamlit as st
 from pydantic import ValidationError
@@ -56,9 +57,29 @@ def validation_messages(exc: ValidationError) -> list[tuple[str, str]]:
                 path += f"[{part}]"
             elif "[" not in str(part):  # pydantic's union tags are noise here
                 path += f".{part}" if path else str(part)
-        message = str(error["msg"])
-        found.append((path, message[0].lower() + message[1:] if message else message))
+        found.append((path, _plain_words(error)))
     return found
+
+
+def _plain_words(error: Any) -> str:
+    """A pydantic error in the builder's words: what to choose or type to fix it."""
+    context = error.get("ctx") or {}
+    match error["type"]:
+        case "too_short":
+            least = context.get("min_length", 1)
+            return "choose at least one" if least == 1 else f"choose at least {least}"
+        case "too_long":
+            return f"choose at most {context.get('max_length')}"
+        case "string_too_short":
+            return "must not be empty"
+        case "string_too_long":
+            return f"use at most {context.get('max_length')} characters"
+        case "greater_than_equal" | "less_than_equal":
+            bound = context.get("ge", context.get("le"))
+            word = "at least" if error["type"] == "greater_than_equal" else "at most"
+            return f"must be {word} {bound}"
+    message = str(error["msg"])
+    return message[:1].lower() + message[1:]
 
 
 def _under(slot: str, path: str) -> bool:

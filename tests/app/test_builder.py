@@ -191,6 +191,16 @@ def test_an_invalid_block_shows_its_problem_and_holds_the_preview(signed_in: Sig
     ]
 
 
+def test_a_chart_without_measures_says_what_to_choose(signed_in: SignIn) -> None:
+    at = open_builder(signed_in, "ana")
+    at.multiselect(key=block_key(at, 3, "y")).set_value([])
+    run(at)
+
+    assert errors(at) == ["Y axis: choose at least one"]
+    assert not at.metric
+    assert [block.kind for block in spec(at).blocks] == ["cover", "kpis", "narrative", "table"]
+
+
 def test_blocks_can_be_added_moved_and_removed(signed_in: SignIn) -> None:
     at = open_builder(signed_in, "ana")
     at.selectbox(key=key(at, "add_kind")).select("text")
