@@ -19,6 +19,7 @@ from reportgen.domain.spec import ReportSpec
 from reportgen.services.render import RenderService
 
 SignIn = Callable[[str], AppTest]
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 BUILDER = "pages/builder.py"
 DATA_YEAR = (date(2026, 1, 1), date(2026, 10, 31))
 """A period inside the test warehouse's data (it ends 2026-10-31), whatever day the tests run."""
@@ -263,7 +264,7 @@ def test_saving_checks_the_name_then_keeps_versions(
     assert [event.outcome for event in saves[:2]] == ["succeeded", "succeeded"]
 
 
-def test_export_csv_renders_on_click_then_downloads_the_table(
+def test_exports_render_on_click_then_download_csv_xlsx_and_html(
     signed_in: SignIn, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     handed: list[tuple[bytes, str, str | None]] = []
@@ -289,6 +290,17 @@ def test_export_csv_renders_on_click_then_downloads_the_table(
     lines = csv.decode("utf-8-sig").splitlines()
     assert lines[0].startswith("Region,")
     assert [line.split(",")[0] for line in lines[1:]] == ["EMEA"]
+
+    at.button(key="builder_export_xlsx").click()
+    run(at)
+    at.button(key="builder_export_html").click()
+    run(at)
+    kinds = {mimetype.split(";")[0]: data for data, mimetype, _ in handed}
+    assert kinds[XLSX].startswith(b"PK")  # a zip, as every .xlsx is
+    assert b"Executive summary" in kinds["text/html"]
+    labels = {b.key: b.label for b in at.download_button}
+    assert labels["builder_download_export_xlsx_0"] == "Download XLSX"
+    assert labels["builder_download_export_html_0"] == "Download HTML"
 
 
 @pytest.mark.slow
