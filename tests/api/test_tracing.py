@@ -60,3 +60,20 @@ def test_a_server_span_continues_the_callers_trace(
     assert server.attributes["http.route"] == "/api/v1/datasets"
     assert server.attributes["http.response.status_code"] == 200
     assert server.attributes["enduser.id"] == "ana"
+
+
+def test_a_render_job_continues_the_requests_trace(
+    client: TestClient, tokens: dict[str, str], spans: InMemorySpanExporter
+) -> None:
+    table = {"kind": "table", "title": "T", "dimensions": ["region"], "measures": ["revenue"]}
+    body = {
+        "spec": {"title": "Traced", "dataset": "sales", "blocks": [table]},
+        "formats": ["csv"],
+    }
+
+    response = client.post("/api/v1/render?wait=true", headers=bearer(tokens["ana"]), json=body)
+
+    assert response.status_code == 200, response.text
+    [job] = [s for s in spans.get_finished_spans() if s.name == "render.job"]
+    assert f"{job.context.trace_id:032x}" == response.headers["x-trace-id"]
+    assert job.attributes is not None and job.attributes["formats"] == "csv"

@@ -20,7 +20,7 @@ from reportgen.api.problems import PROBLEM_CONTENT_TYPE, Problem, install_proble
 from reportgen.api.ratelimit import RateLimiter
 from reportgen.api.state import ApiState
 from reportgen.bootstrap import Services
-from reportgen.observability import METRICS, Metrics
+from reportgen.observability import METRICS, Metrics, configure_tracing, flush_traces
 
 API_PREFIX = "/api/v1"
 _PROBLEM_REF = "#/components/schemas/Problem"
@@ -78,6 +78,7 @@ def create_app(
     by tests (wall time for readiness, a monotonic clock for the rate limit).
     """
     metrics = metrics or METRICS
+    configure_tracing(services.settings.otlp_endpoint)  # once per process; later calls no-ops
     jobs = RenderJobs(workers=render_workers, clock=clock)
 
     @asynccontextmanager
@@ -86,12 +87,16 @@ def create_app(
             yield
         finally:
             jobs.shutdown()
+            flush_traces()
 
     app = FastAPI(
         title="reportgen API",
         version=metadata.version("reportgen"),
         description=DESCRIPTION,
         lifespan=lifespan,
+        # `ObservedRequests` makes the server span, the metrics and the log line; FastAPI's own
+        # telemetry would make a second server span per request once a provider is global.
+        telemetry={"tracing": False, "metrics": False, "logs": False, "operation_spans": False},
     )
     app.state.reportgen = ApiState(
         services=services,

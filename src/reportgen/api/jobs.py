@@ -21,6 +21,7 @@ from enum import StrEnum
 
 from reportgen.api.problems import ApiProblem
 from reportgen.errors import NotFound, UserError
+from reportgen.observability import span
 from reportgen.services.render import RenderedReport
 
 log = logging.getLogger("reportgen.api")
@@ -135,7 +136,8 @@ class RenderJobs:
     def _run(self, job: RenderJob, work: Callable[[], RenderedReport]) -> None:
         job.status = JobStatus.RUNNING
         try:
-            rendered = work()
+            with span("render.job", job_id=job.id, formats=",".join(job.formats)):
+                rendered = work()
         except UserError as exc:
             job.error_status, job.error = exc.status, str(exc)
             job.status = JobStatus.FAILED
