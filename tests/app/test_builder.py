@@ -126,6 +126,23 @@ def test_choosing_a_template_fills_the_spec_and_the_fields(signed_in: SignIn) ->
     assert list(metrics(at)) == ["Tickets", "Open tickets", "SLA breaches"]
 
 
+def test_every_built_in_start_opens_and_asks_only_for_what_it_needs(signed_in: SignIn) -> None:
+    at = open_builder(signed_in, "ana")
+    starts = at.selectbox(key="builder_start").options
+    assert len(starts) == 11  # blank, then a starting point and a sample per template
+    for start in starts:
+        at.selectbox(key="builder_start").select(start)
+        at.button(key="builder_start_button").click()
+        run(at)
+        if start.startswith("Regional performance"):
+            # Its region is chosen per run: the builder asks for one before previewing.
+            assert errors(at) == ["Choose at least one region"], start
+            at.multiselect(key=key(at, "param_region")).set_value(["EMEA"])
+            run(at)
+        assert not errors(at), (start, errors(at))
+        assert at.metric, start
+
+
 def test_another_dataset_starts_a_blank_report_on_it(signed_in: SignIn) -> None:
     at = open_builder(signed_in, "ana")
     at.text_input(key=key(at, "title")).input("Support review")
