@@ -34,6 +34,7 @@ from reportgen.delivery.mailsink import MailSink
 from reportgen.domain.principal import Principal, Role
 from reportgen.domain.runs import Run, RunStatus
 from reportgen.domain.schedules import CronCadence, Recipient, RecipientKind, Schedule
+from reportgen.logs import configure_logging
 from reportgen.rendering.specfiles import spec_from_data
 from reportgen.scheduler.leadership import FileLeaderLock
 from reportgen.scheduler.process import Duties, SchedulerProcess
@@ -252,6 +253,7 @@ def main() -> None:
     parser.add_argument("--measure-start", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--warehouse", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    configure_logging(settings_for(Path(), Path("unused.duckdb")))  # warnings and errors only
     if args.measure_start:
         measure_start(args.measure_start, args.warehouse)
         return
