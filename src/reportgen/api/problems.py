@@ -19,15 +19,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from reportgen.errors import (
-    Conflict,
-    InvalidInput,
-    NotAllowed,
-    NotFound,
-    QueryTimeout,
-    QueryTooLarge,
-    UserError,
-)
+from reportgen.errors import InvalidInput, UserError
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
 TYPE_PREFIX = "urn:reportgen:problem:"
@@ -72,14 +64,6 @@ _KINDS: dict[int, tuple[str, str]] = {
     500: ("internal-error", "Something went wrong on our side"),
     503: ("unavailable", "Not ready"),
     504: ("timeout", "The warehouse did not answer in time"),
-}
-_BY_CLASS: dict[type[UserError], int] = {
-    InvalidInput: 400,
-    NotFound: 404,
-    NotAllowed: 403,
-    Conflict: 409,
-    QueryTooLarge: 413,
-    QueryTimeout: 504,
 }
 
 
@@ -157,7 +141,7 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     async def user_error(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, UserError)
-        status = next((code for cls, code in _BY_CLASS.items() if isinstance(exc, cls)), exc.status)
+        status = exc.status  # each kind of user error carries its HTTP status
         errors = field_problems(exc.problems) if isinstance(exc, InvalidInput) else None
         detail = str(exc)
         if isinstance(exc, InvalidInput) and len(exc.problems) > 1:
