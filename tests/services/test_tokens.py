@@ -107,9 +107,7 @@ def test_a_token_cannot_ask_for_a_role_its_owner_lacks(tokens: ApiTokenService) 
         tokens.create(ANA, "escalate", scopes=["admin"])
 
 
-def test_a_narrower_scope_limits_the_principal(
-    tokens: ApiTokenService, services: Services
-) -> None:
+def test_a_narrower_scope_limits_the_principal(tokens: ApiTokenService, services: Services) -> None:
     services.users.set_roles("ana", ["author", "viewer"])
     both = ANA.model_copy(update={"roles": frozenset({Role.AUTHOR, Role.VIEWER})})
 
