@@ -12,6 +12,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from email import message_from_bytes
@@ -21,8 +22,14 @@ import pytest
 
 from reportgen.bootstrap import build_services
 from reportgen.delivery.mailsink import MailSink
-from reportgen.domain.runs import RunStatus
-from reportgen.domain.schedules import CronCadence, Recipient, RecipientKind, Schedule
+from reportgen.domain.runs import Run, RunStatus
+from reportgen.domain.schedules import (
+    CronCadence,
+    Recipient,
+    RecipientKind,
+    RetryPolicy,
+    Schedule,
+)
 from reportgen.rendering.specfiles import spec_from_data
 from reportgen.settings import Settings
 from reportgen.store import new_id
@@ -61,25 +68,30 @@ class Drill:
         self.services = build_services(self.settings)
         self.children: list[subprocess.Popen[bytes]] = []
 
-    def store_missed_schedules(self, count: int) -> None:
-        """``count`` hourly schedules whose latest fire time passed two minutes ago."""
+    def store_missed_schedules(
+        self, count: int, *, retry: RetryPolicy | None = None, name: str = "drill"
+    ) -> str:
+        """``count`` hourly schedules whose latest fire time passed two minutes ago, all of one
+        new saved report; returns the report's id."""
         now = datetime.now(UTC)
         fire = (now - timedelta(minutes=2)).replace(second=0, microsecond=0)
         saved_at = now - timedelta(minutes=30)
-        report = self.services.saved_reports.save(ANA, spec_from_data(KPI_PAGE), name="Drill")
+        report = self.services.saved_reports.save(ANA, spec_from_data(KPI_PAGE), name=name)
         for number in range(count):
             self.services.store.schedules.add(
                 Schedule(
                     id=new_id(),
                     owner="ana",
-                    name=f"drill {number}",
+                    name=f"{name} {number}",
                     report_id=report.id,
                     cadence=CronCadence(expression=f"{fire.minute} * * * *"),
                     recipients=(Recipient(kind=RecipientKind.USER, value="ana"),),
+                    retry=retry or RetryPolicy(),
                     created_at=saved_at,
                     updated_at=saved_at,
                 )
             )
+        return report.id
 
     def start_scheduler(self, workers: int = 4) -> subprocess.Popen[bytes]:
         settings = self.settings
@@ -106,11 +118,13 @@ class Drill:
         self.children.append(child)
         return child
 
+    def runs(self) -> list[Run]:
+        return self.services.runs.list(ADMIN, limit=500).runs
+
     def finished_runs(self) -> int:
         """Runs that will send nothing more: succeeded, skipped or dead."""
-        runs = self.services.runs.list(ADMIN, limit=500).runs
         done = {RunStatus.SUCCEEDED, RunStatus.SKIPPED, RunStatus.DEAD}
-        return sum(run.status in done for run in runs)
+        return sum(run.status in done for run in self.runs())
 
     def message_ids(self) -> list[str]:
         return [
@@ -119,6 +133,7 @@ class Drill:
         ]
 
     def close(self) -> None:
+        self.sink.stop()
         for child in self.children:
             if child.poll() is None:
                 child.send_signal(signal.SIGTERM)
@@ -128,14 +143,12 @@ class Drill:
             except subprocess.TimeoutExpired:
                 child.kill()
                 child.wait()
-        self.sink.stop()
         self.services.close()
 
 
 @pytest.fixture
 def drill(tmp_path: Path, warehouse_path: Path, seeded_metadata: Path) -> Iterator[Drill]:
     built = Drill(tmp_path / "drill", warehouse_path, seeded_metadata)
-    built.sink.start()
     yield built
     built.close()
 
@@ -144,6 +157,7 @@ def drill(tmp_path: Path, warehouse_path: Path, seeded_metadata: Path) -> Iterat
 def test_kill_9_with_runs_in_flight_then_restart_delivers_each_email_once(drill: Drill) -> None:
     count = 50
     drill.store_missed_schedules(count)
+    drill.sink.start()
     first = drill.start_scheduler()
     wait_for(lambda: len(drill.sink.messages()) >= 5, 120, "the first emails")
     first.send_signal(signal.SIGKILL)
@@ -162,9 +176,54 @@ def test_kill_9_with_runs_in_flight_then_restart_delivers_each_email_once(drill:
 def test_two_schedulers_started_at_once_deliver_nothing_twice(drill: Drill) -> None:
     count = 20
     drill.store_missed_schedules(count)
+    drill.sink.start()
     drill.start_scheduler(workers=2)
     drill.start_scheduler(workers=2)
     wait_for(lambda: drill.finished_runs() == count, 180, "every run finished")
     ids = drill.message_ids()
     assert len(ids) == count
     assert len(set(ids)) == count
+
+
+QUICK_RETRIES = RetryPolicy(max_attempts=10, base_delay_s=1, max_delay_s=4)
+
+
+@pytest.mark.slow
+def test_smtp_down_then_back_delivers_everything_once(drill: Drill) -> None:
+    count = 5
+    drill.store_missed_schedules(count, retry=QUICK_RETRIES)
+    drill.start_scheduler(workers=2)  # nothing listens on the SMTP port yet: connection refused
+
+    def every_run_retried() -> bool:
+        runs = drill.runs()
+        return len(runs) == count and all(run.attempt >= 2 for run in runs)
+
+    wait_for(every_run_retried, 120, "every run failing on SMTP and retrying")
+    assert drill.sink.messages() == []
+    drill.sink.start()
+    wait_for(lambda: drill.finished_runs() == count, 120, "every run delivered after SMTP is back")
+    assert {run.status for run in drill.runs()} == {RunStatus.SUCCEEDED}
+    ids = drill.message_ids()
+    assert len(ids) == count
+    assert len(set(ids)) == count
+
+
+@pytest.mark.slow
+def test_a_poison_schedule_goes_dead_while_the_others_deliver(drill: Drill) -> None:
+    healthy = 5
+    drill.store_missed_schedules(healthy, retry=QUICK_RETRIES)
+    poisoned_report = drill.store_missed_schedules(1, retry=QUICK_RETRIES, name="poison")
+    drill.services.saved_reports.delete(ANA, poisoned_report)  # its runs can never render
+    drill.sink.start()
+    drill.start_scheduler(workers=2)
+    wait_for(lambda: drill.finished_runs() == healthy + 1, 120, "every run settled")
+    by_status = Counter(run.status for run in drill.runs())
+    assert by_status == {RunStatus.SUCCEEDED: healthy, RunStatus.DEAD: 1}
+    [dead] = drill.services.runs.dead_letters(ADMIN)
+    assert dead.error is not None and "can no longer read report" in dead.error
+    subjects = Counter(
+        str(message_from_bytes(path.read_bytes())["Subject"]).split(":")[0]
+        for path in drill.sink.messages()
+    )
+    # Each healthy schedule's report once, and the owner told once why the poison cannot run.
+    assert subjects == {"Failure drill": healthy, "Schedule 'poison 0' cannot run": 1}
