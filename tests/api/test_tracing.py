@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Callable, Iterator
 
 import pytest
@@ -77,3 +78,19 @@ def test_a_render_job_continues_the_requests_trace(
     [job] = [s for s in spans.get_finished_spans() if s.name == "render.job"]
     assert f"{job.context.trace_id:032x}" == response.headers["x-trace-id"]
     assert job.attributes is not None and job.attributes["formats"] == "csv"
+
+
+def test_probes_log_at_debug_and_requests_at_info(
+    client: TestClient, tokens: dict[str, str], caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG, logger="reportgen.api")
+
+    client.get("/healthz")
+    client.get("/api/v1/datasets", headers=bearer(tokens["ana"]))
+
+    levels = {
+        getattr(r, "http_route", None): r.levelno
+        for r in caplog.records
+        if r.name == "reportgen.api"
+    }
+    assert levels == {"/healthz": logging.DEBUG, "/api/v1/datasets": logging.INFO}

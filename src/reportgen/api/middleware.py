@@ -22,6 +22,7 @@ from reportgen.observability import Metrics, tracer
 log = logging.getLogger("reportgen.api")
 UNMATCHED_ROUTE = "unmatched"
 TRACE_HEADER = "x-trace-id"
+PROBE_ROUTES = frozenset({"/healthz", "/readyz", "/metrics"})
 
 
 class RouteTemplates:
@@ -123,7 +124,10 @@ class ObservedRequests:
         self.metrics.http_duration.labels(service=self.service, method=method, route=route).observe(
             seconds
         )
-        log.info(
+        # Probes and scrapes arrive every few seconds; only their failures deserve INFO.
+        quiet = route in PROBE_ROUTES and status < 400
+        log.log(
+            logging.DEBUG if quiet else logging.INFO,
             "%s %s %s %.1f ms",
             method,
             route,
