@@ -6,6 +6,7 @@ answers ``/healthz`` and ``/readyz`` so orchestrators can tell a leader from a s
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import logging
 import threading
@@ -63,7 +64,13 @@ class ApiServer:
         )
         self._server = uvicorn.Server(config)
         self.address = f"http://{host}:{port}"
-        self._thread = threading.Thread(target=self._server.run, name="reportgen-api", daemon=True)
+        self._thread = threading.Thread(target=self._serve, name="reportgen-api", daemon=True)
+
+    def _serve(self) -> None:
+        # uvicorn exits the process (sys.exit) when it cannot bind; here it only ends this
+        # thread, and `start` turns that into a sentence naming the setting.
+        with contextlib.suppress(SystemExit):
+            self._server.run()
 
     def start(self, timeout: float = 15.0) -> None:
         """Start serving; returns once the socket listens (raises when it cannot)."""
