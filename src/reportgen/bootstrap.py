@@ -16,6 +16,7 @@ from reportgen.artifacts import ArtifactStore, open_artifact_store
 from reportgen.catalog.loader import load_catalog
 from reportgen.domain.catalog import Catalog
 from reportgen.errors import ConfigurationError
+from reportgen.observability import record_delivery, record_run
 from reportgen.rendering.images import chart_renderer
 from reportgen.rendering.templates import TemplateLibrary
 from reportgen.services.audit import AuditService
@@ -166,6 +167,8 @@ def build_services(
         ),
         # A run is stale after three missed heartbeats (workers beat every poll interval).
         stale_after_s=max(3 * settings.scheduler_poll_s, 15.0),
+        on_run_finished=lambda run, seconds: record_run(run.status.value, seconds),
+        on_delivery=record_delivery,
     )
     return Services(
         runs=runs,

@@ -23,6 +23,7 @@ from reportgen.domain.query import TimeRange
 from reportgen.domain.runs import DeliveryStatus, RunStatus
 from reportgen.domain.schedules import DailyAt, Recipient, RecipientKind, ScheduleDraft
 from reportgen.domain.spec import KpiBlock, KpiTile, ReportSpec, TableBlock
+from reportgen.observability import METRICS
 from reportgen.services.users import seed_demo_users
 from tests.conftest import ADMIN, ANA, make_settings
 
@@ -83,6 +84,19 @@ def _pdf_text(message: EmailMessage) -> str:
     return "\n".join(page.extract_text() for page in reader.pages)
 
 
+def _counts() -> dict[str, float]:
+    """The process's run and delivery counters, as /metrics would show them."""
+    registry = METRICS.registry
+    return {
+        "succeeded": registry.get_sample_value("reportgen_runs_total", {"status": "succeeded"})
+        or 0.0,
+        "emailed": registry.get_sample_value(
+            "reportgen_deliveries_total", {"channel": "email", "status": "delivered"}
+        )
+        or 0.0,
+    }
+
+
 def test_run_now_emails_each_recipient_the_pdf_their_permissions_allow(
     live: Services, sink: MailSink
 ) -> None:
@@ -102,6 +116,7 @@ def test_run_now_emails_each_recipient_the_pdf_their_permissions_allow(
         ),
     )
 
+    before = _counts()
     queued = live.runs.run_now(ANA, schedule.id, idempotency_key="click-1")
     assert live.runs.run_now(ANA, schedule.id, idempotency_key="click-1").id == queued.id
     claimed = live.runs.claim("test-worker")
@@ -131,5 +146,8 @@ def test_run_now_emails_each_recipient_the_pdf_their_permissions_allow(
     by_recipient = {d.recipient: d.status for d in detail.deliveries}
     assert by_recipient["stranger@elsewhere.example"] is DeliveryStatus.SKIPPED
     assert by_recipient[ana_address] is DeliveryStatus.DELIVERED
+    after = _counts()
+    assert after["succeeded"] == before["succeeded"] + 1
+    assert after["emailed"] == before["emailed"] + 2
     report_check = live.audit.verify()
     assert report_check.ok, report_check.reason

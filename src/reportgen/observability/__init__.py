@@ -2,7 +2,8 @@
 
 - `METRICS` (a `Metrics`) holds the Prometheus series in a registry of its own; runs and the
   scheduler report through `record_run(status, seconds)`, `record_delivery(channel, status)`,
-  `set_scheduler_lag(seconds)`, `set_leader(bool)` and `watch_queue(depth)`.
+  `set_scheduler_lag(seconds)`, `set_leader(bool)` and `watch_queue(depth)`; renders and
+  warehouse queries through `record_render(seconds)` and `record_query(dataset, seconds)`.
 - `configure_tracing(otlp_endpoint)` installs the tracer provider (OTLP/HTTP export when an
   endpoint is given); `span(name)` and `traced(name)` mark steps; `current_ids()` gives the
   trace and span ids the logs print.
@@ -15,6 +16,8 @@ from reportgen.observability.metrics import (
     METRICS,
     Metrics,
     record_delivery,
+    record_query,
+    record_render,
     record_run,
     set_leader,
     set_scheduler_lag,
@@ -41,6 +44,8 @@ __all__ = [
     "current_run_id",
     "flush_traces",
     "record_delivery",
+    "record_query",
+    "record_render",
     "record_run",
     "set_leader",
     "set_scheduler_lag",

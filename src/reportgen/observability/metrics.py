@@ -86,6 +86,19 @@ class Metrics:
             "1 while this process holds the scheduler leader lock, 0 on standby.",
             registry=registry,
         )
+        self.render_duration = Histogram(
+            "reportgen_render_duration_seconds",
+            "Seconds one report render took (queries, charts and every file format).",
+            buckets=HTTP_BUCKETS,
+            registry=registry,
+        )
+        self.query_duration = Histogram(
+            "reportgen_query_duration_seconds",
+            "Seconds the warehouse took to answer one query (cache hits are not counted).",
+            ["dataset"],
+            buckets=HTTP_BUCKETS,
+            registry=registry,
+        )
         self.queue_depth.set(math.nan)
 
     def watch_queue(self, depth: Callable[[], int]) -> None:
@@ -121,6 +134,16 @@ def record_run(status: str, seconds: float | None = None, *, metrics: Metrics = 
 def record_delivery(channel: str, status: str, *, metrics: Metrics = METRICS) -> None:
     """Count one delivery attempt's outcome on a channel."""
     metrics.deliveries.labels(channel=channel, status=status).inc()
+
+
+def record_render(seconds: float, *, metrics: Metrics = METRICS) -> None:
+    """Observe how long one report render took."""
+    metrics.render_duration.observe(max(0.0, seconds))
+
+
+def record_query(dataset: str, seconds: float, *, metrics: Metrics = METRICS) -> None:
+    """Observe how long the warehouse took to answer one query on ``dataset``."""
+    metrics.query_duration.labels(dataset=dataset).observe(max(0.0, seconds))
 
 
 def set_scheduler_lag(seconds: float, *, metrics: Metrics = METRICS) -> None:

@@ -37,6 +37,7 @@ from reportgen.domain.sql import (
     reads_values_of,
 )
 from reportgen.errors import NotAllowed, NotFound, QueryTooLarge
+from reportgen.observability import record_query, span
 from reportgen.services.ports import AuditSink, Warehouse
 
 
@@ -332,7 +333,10 @@ class QueryService:
         table = self._cache.get(key)
         cached = table is not None
         if table is None:
-            table = self.warehouse.fetch(query, timeout_s=self.timeout_s)
+            with span("warehouse.fetch", dataset=dataset.name):
+                asked = time.perf_counter()
+                table = self.warehouse.fetch(query, timeout_s=self.timeout_s)
+                record_query(dataset.name, time.perf_counter() - asked)
             if table.num_rows > self.row_cap:
                 raise QueryTooLarge(
                     f"the result has more than {self.row_cap:,} rows, the most one query may "

@@ -27,6 +27,7 @@ from reportgen.domain.runs import (
 )
 from reportgen.domain.schedules import Schedule
 from reportgen.errors import InvalidInput, NotFound
+from reportgen.observability import bind_run, span
 from reportgen.services.ports import AuditSink, DeliveryChannel, UserStore
 from reportgen.services.render import RenderService
 from reportgen.services.runs.execution import SCHEDULER, Limits, RunExecutor
@@ -155,7 +156,8 @@ class RunService:
     def execute(self, run: Run, worker_id: str) -> Run:
         """Carry a claimed run to its end (or to its next retry) and report how it ended."""
         started = self._clock()
-        finished = self.executor.execute(run, worker_id)
+        with bind_run(run.id), span("run.execute", run_id=run.id, trigger=run.trigger):
+            finished = self.executor.execute(run, worker_id)
         if finished.status is not RunStatus.RUNNING:
             duration = (self._clock() - started).total_seconds()
             self.audit.append(
