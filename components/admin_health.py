@@ -101,7 +101,7 @@ def recent_errors(admin: Principal) -> None:
         reverse=True,
     )[:RECENT_ERRORS]
     if failed:
-        st.caption(f"The latest {counted(len(failed), 'failed run')}, every user's.")
+        st.caption(f"{counted(len(failed), 'run')} failed, retrying or dead; every user's.")
         st.dataframe(
             runs_frame(failed, schedule_names(admin)), hide_index=True, key="admin_health_runs"
         )
@@ -115,7 +115,7 @@ def recent_errors(admin: Principal) -> None:
     if not refused:
         st.success("No failed or denied action among the latest audit events.")
         return
-    st.caption(f"The latest {counted(len(refused), 'failed or denied action')} in the audit log.")
+    st.caption(f"{counted(len(refused), 'failed or denied action')} among the latest audit events.")
     st.dataframe(
         pd.DataFrame(
             [

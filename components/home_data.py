@@ -24,13 +24,16 @@ def late_data_section(principal: Principal) -> None:
             if freshness.within_sla is not False:
                 continue
             late += 1
-            with st.container(border=True, key=f"home_late_{dataset.name}"):
-                st.markdown(f"**{plain(dataset.title)}**  \n{freshness_note(freshness)}")
-                st.caption(
-                    f"Reports on it show old numbers. Ask its steward: {plain(dataset.steward)}."
-                )
+            st.markdown(
+                f"**{plain(dataset.title)}** · {freshness_note(freshness)}  \n"
+                f":gray[Steward: {plain(dataset.steward)}]"
+            )
     if late:
-        st.caption(f"{counted(late, 'dataset')} of {len(datasets):,} breaks its freshness SLA.")
+        st.caption(
+            f"{counted(late, 'dataset')} of {len(datasets):,} you may use "
+            f"{'breaks its' if late == 1 else 'break their'} freshness SLA: reports on "
+            f"{'it' if late == 1 else 'them'} show old numbers until the steward fixes the feed."
+        )
     else:
         st.success(
             f"All {counted(len(datasets), 'dataset')} you may use are within their freshness SLA.",

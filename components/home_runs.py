@@ -116,7 +116,7 @@ def recent_runs_section(principal: Principal, names: Mapping[str, str]) -> None:
         )
         return
     st.caption(
-        f"The latest {counted(len(runs), 'run')} of your schedules and of runs you asked for."
+        f"{counted(len(runs), 'run')}, newest first: of your schedules, or asked for by you."
     )
     st.dataframe(
         runs_frame(runs, names),

@@ -49,13 +49,13 @@ def schedules_frame(schedules: Iterable[Schedule], report_names: Mapping[str, st
         rows.append(
             {
                 "Schedule": schedule.name,
-                "Report": report_names.get(schedule.report_id, NOTHING),
-                "When": timing.description or "; ".join(timing.problems),
                 "Next run": next_run(schedule, timing),
+                "When": timing.description or "; ".join(timing.problems),
+                "Report": report_names.get(schedule.report_id, NOTHING),
                 "State": "paused" if schedule.paused else "active",
             }
         )
-    return pd.DataFrame(rows, columns=["Schedule", "Report", "When", "Next run", "State"])
+    return pd.DataFrame(rows, columns=["Schedule", "Next run", "When", "Report", "State"])
 
 
 def saved_reports_section(principal: Principal) -> dict[str, str]:

@@ -1,7 +1,7 @@
 """Home: what the signed-in user has and what needs them, at a glance.
 
-Failures and late data come first (they ask for action), then saved reports and schedules with
-their next run, then the latest runs.
+Failures and late data come first, side by side (they ask for action); then saved reports,
+schedules with their next run and the latest runs, each as wide as the page.
 """
 
 from __future__ import annotations
@@ -26,11 +26,10 @@ with attention, st.container(border=True), error_boundary():
     attention_section(principal, names)
 with data, st.container(border=True), error_boundary():
     late_data_section(principal)
-reports, schedules = st.columns(2, gap="large")
-report_names: dict[str, str] = {}
-with reports, st.container(border=True), error_boundary():
+report_names: dict[str, str] = {}  # kept empty when the reports cannot be read
+with st.container(border=True), error_boundary():
     report_names = saved_reports_section(principal)
-with schedules, st.container(border=True), error_boundary():
+with st.container(border=True), error_boundary():
     schedules_section(principal, report_names)
 with st.container(border=True), error_boundary():
     recent_runs_section(principal, names)
