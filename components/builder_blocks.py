@@ -25,7 +25,7 @@ from components.builder_state import (
     remove_block,
     seeded,
 )
-from reportgen.domain.catalog import Dataset, TimeGrain
+from reportgen.domain.catalog import Dataset
 from reportgen.domain.principal import Principal
 from reportgen.domain.spec import (
     Block,
@@ -61,6 +61,7 @@ CHART_KINDS: dict[ChartKind, str] = {
     ChartKind.DONUT: "Donut",
     ChartKind.HEATMAP: "Heatmap",
 }
+_NOTHING = ""  # the "none" choice of an optional selectbox
 _MODELS: dict[str, type[Block]] = {
     "kpis": KpiBlock,
     "chart": ChartBlock,
@@ -87,16 +88,34 @@ class _Fields:
     def key(self, name: str, value: Any) -> str:
         return seeded(f"block_{self.block_id}_{name}", value)
 
-    def label(self, name: str | None) -> str:
-        if name is None:
-            return "None"
+    def label(self, name: str) -> str:
         if (measure := self.dataset.measure(name)) is not None:
             return measure.label
         if (dimension := self.dataset.dimension(name)) is not None:
             return dimension.label
         if name == self.time:
             return f"{name.replace('_', ' ').capitalize()} (time)"
-        return name
+        return name.replace("_", " ").capitalize()
+
+    @property
+    def grain_names(self) -> list[str]:
+        return [grain.value for grain in self.grains]
+
+    def optional(
+        self, label: str, options: list[str], current: str | None, name: str, nothing: str
+    ) -> str | None:
+        """A selectbox whose first choice is `nothing` (returned as None).
+
+        The choice is a real option, not an empty selection, so the browser shows its words
+        instead of a placeholder.
+        """
+        chosen = st.selectbox(
+            label,
+            [_NOTHING, *options],
+            format_func=lambda value: nothing if value == _NOTHING else self.label(value),
+            key=self.key(name, str(current) if current else _NOTHING),
+        )
+        return None if chosen == _NOTHING else str(chosen)
 
     @staticmethod
     def including(options: list[str], *current: str | None) -> list[str]:
@@ -153,11 +172,8 @@ def _chart(seed: ChartBlock, f: _Fields) -> dict[str, Any]:
         max_selections=4,
         key=f.key("y", list(seed.y)),
     )
-    color = st.selectbox(
-        "Split by colour",
-        [None, *f.including(f.dimensions, seed.color)],
-        format_func=lambda name: "No split" if name is None else f.label(name),
-        key=f.key("color", seed.color),
+    color = f.optional(
+        "Split by colour", f.including(f.dimensions, seed.color), seed.color, "color", "No split"
     )
     data: dict[str, Any] = {
         **seed.model_dump(exclude={"title", "chart", "x", "y", "color", "grain", "top_n"}),
@@ -168,11 +184,8 @@ def _chart(seed: ChartBlock, f: _Fields) -> dict[str, Any]:
         "color": color,
     }
     if x == f.time:
-        data["grain"] = st.selectbox(
-            "Time grain",
-            [None, *f.grains],
-            format_func=lambda g: "The report's grain" if g is None else g.value.capitalize(),
-            key=f.key("grain", seed.grain),
+        data["grain"] = f.optional(
+            "Time grain", f.grain_names, seed.grain, "grain", "The report's grain"
         )
     else:
         data["top_n"] = st.number_input(
@@ -202,12 +215,7 @@ def _table(seed: TableBlock, f: _Fields) -> dict[str, Any]:
     )
     grain = None
     if f.grains:
-        grain = st.selectbox(
-            "Rows by time",
-            [None, *f.grains],
-            format_func=lambda g: "No time column" if g is None else f"By {g.value}",
-            key=f.key("grain", seed.grain),
-        )
+        grain = f.optional("Rows by time", f.grain_names, seed.grain, "grain", "No time column")
     max_rows = st.number_input(
         "Rows shown in the PDF",
         min_value=1,
@@ -218,7 +226,7 @@ def _table(seed: TableBlock, f: _Fields) -> dict[str, Any]:
     totals = st.checkbox("Totals row", key=f.key("totals", seed.totals))
     outputs = {*dimensions, *measures}
     if grain is not None and f.time:
-        outputs.add(f"{f.time}__{TimeGrain(grain).value}")
+        outputs.add(f"{f.time}__{grain}")
     return {
         **seed.model_dump(
             exclude={
@@ -270,11 +278,8 @@ def _narrative(seed: NarrativeBlock, f: _Fields) -> dict[str, Any]:
         format_func=f.label,
         key=f.key("measure", seed.measure),
     )
-    by = st.selectbox(
-        "Find movers by",
-        [None, *f.including(f.dimensions, seed.by)],
-        format_func=lambda name: "Nothing" if name is None else f.label(name),
-        key=f.key("by", seed.by),
+    by = f.optional(
+        "Find movers by", f.including(f.dimensions, seed.by), seed.by, "by", "No breakdown"
     )
     return {
         **seed.model_dump(exclude={"title", "measure", "by"}),

@@ -109,6 +109,9 @@ def test_an_author_starts_from_the_executive_summary_with_a_live_preview(
     ]
     assert list(metrics(at)) == ["Revenue", "Units", "Orders"]
     assert at.text_input(key=key(at, "title")).value == "Executive summary"
+    # "No split" is a choice of its own, so the browser shows it rather than a placeholder.
+    split = at.selectbox(key=block_key(at, 3, "color"))
+    assert (split.options[0], split.index) == ("No split", 0)
     assert not errors(at)
 
 
