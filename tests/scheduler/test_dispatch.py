@@ -12,7 +12,7 @@ from reportgen.domain.runs import Run, RunStatus
 from reportgen.domain.schedules import CronCadence, MisfirePolicy, Schedule
 from reportgen.observability import METRICS
 from reportgen.scheduler.firing import Dispatcher
-from reportgen.scheduler.misfires import RUN_ONCE_REASON, SKIP_REASON
+from reportgen.scheduler.misfires import MAX_RECORDED, RUN_ONCE_REASON, SKIP_REASON
 from tests.conftest import ADMIN
 from tests.scheduler.conftest import ManualClock
 from tests.scheduler.fixtures import new_schedule, saved_report_id
@@ -21,8 +21,14 @@ HOURLY = CronCadence(expression="0 * * * *")
 
 
 def runs_of(services: Services, schedule: Schedule) -> list[Run]:
-    page = services.runs.list(ADMIN, schedule_id=schedule.id, limit=200)
-    return sorted(page.runs, key=lambda run: run.fire_time)
+    runs: list[Run] = []
+    cursor: str | None = None
+    while True:
+        page = services.runs.list(ADMIN, schedule_id=schedule.id, cursor=cursor, limit=500)
+        runs += page.runs
+        if page.next_cursor is None:
+            return sorted(runs, key=lambda run: run.fire_time)
+        cursor = page.next_cursor
 
 
 def top_of_hour(moment: datetime) -> datetime:
@@ -143,3 +149,23 @@ def test_a_forgotten_schedule_is_not_recorded(services: Services, hourly: Schedu
     dispatcher.forget(hourly.id)
     assert dispatcher.dispatch(hourly.id).runs == 0
     assert runs_of(services, hourly) == []
+
+
+def test_a_long_outage_is_bounded_with_one_summary_record(
+    services: Services, caplog: pytest.LogCaptureFixture
+) -> None:
+    every_minute = new_schedule(
+        services, saved_report_id(services), cadence=CronCadence(expression="* * * * *")
+    )
+    clock = ManualClock(every_minute.updated_at + timedelta(days=2))
+    dispatcher = Dispatcher(services.runs, clock=clock)
+    dispatcher.track(every_minute)
+    result = dispatcher.dispatch(every_minute.id)
+    assert (result.runs, result.skipped) == (1, MAX_RECORDED)  # newest runs; 999 + summary skip
+    runs = runs_of(services, every_minute)
+    assert len(runs) == MAX_RECORDED + 1
+    summary = runs[0]
+    assert summary.status is RunStatus.SKIPPED
+    assert summary.error is not None and "only the newest 1,000 are recorded" in summary.error
+    assert runs[-1].fire_time == top_of_hour(clock()) + timedelta(minutes=clock().minute)
+    assert "missed more than" in caplog.text

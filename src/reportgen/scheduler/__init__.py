@@ -22,9 +22,12 @@ from reportgen.scheduler.leadership import (
 )
 from reportgen.scheduler.misfires import FirePlan, due_times, plan_fires
 from reportgen.scheduler.process import Duties, SchedulerProcess
+from reportgen.scheduler.running import run_scheduler
+from reportgen.scheduler.server import ApiServer, api_app, health_app
 from reportgen.scheduler.trigger import CadenceTrigger
 
 __all__ = [
+    "ApiServer",
     "CadenceTrigger",
     "Dispatched",
     "Dispatcher",
@@ -38,8 +41,11 @@ __all__ = [
     "SchedulerHealth",
     "SchedulerProcess",
     "SchedulerState",
+    "api_app",
     "due_times",
+    "health_app",
     "new_scheduler",
     "open_leader_lock",
     "plan_fires",
+    "run_scheduler",
 ]
