@@ -2,6 +2,8 @@
 on what changed. The first save creates the report; later saves in the same draft add versions
 to it (or, when asked, start a new report).
 
+Once saved, "Save as schedule" opens the Schedules page with the report chosen.
+
 The form checks the name itself before calling the service, and shows every problem the
 service finds (``name: ...``, ``description: ...``, ``spec: ...``) beside the field it
 concerns.
@@ -87,6 +89,20 @@ def _save(
     return {}
 
 
+SCHEDULE_PREFILL = "schedule_prefill_report_id"
+"""Read by the Schedules page: the saved report its create form opens with."""
+
+
+def _schedule_button(report_id: str | None) -> None:
+    """"Save as schedule": open the Schedules page's form with this saved report chosen."""
+    if report_id is None:
+        st.caption("Save the report first; then you can schedule it.")
+        return
+    if st.button("Save as schedule…", icon=":material/schedule:", key="builder_schedule"):
+        st.session_state[SCHEDULE_PREFILL] = report_id
+        st.switch_page("pages/schedules.py")
+
+
 def save_panel(principal: Principal, spec: ReportSpec | None) -> None:
     """The Save form; nothing is saved until every field is right."""
     st.subheader("Save", anchor=False)
@@ -122,6 +138,7 @@ def save_panel(principal: Principal, spec: ReportSpec | None) -> None:
             icon=":material/save:",
             type="primary",
         )
+    _schedule_button(report_id)
     if not submitted:
         return
     problems = form_problems(name, spec)

@@ -283,6 +283,14 @@ def test_saving_checks_the_name_then_keeps_versions(
     saves = app_services.audit.recent(actor="ana", action="report.save")
     assert [event.outcome for event in saves[:2]] == ["succeeded", "succeeded"]
 
+    # "Save as schedule" opens the Schedules page's form with this report chosen.
+    saved_id = at.session_state["_builder_saved_report"][1]
+    at.button(key="builder_schedule").click()
+    run(at)
+    assert "Schedules" in [title.value for title in at.title]
+    assert "New schedule" in [header.value for header in at.subheader]
+    assert saved_id in [box.value for box in at.selectbox]
+
 
 def test_exports_render_on_click_then_download_csv_xlsx_and_html(
     signed_in: SignIn, monkeypatch: pytest.MonkeyPatch
