@@ -1,37 +1,42 @@
 """Browser journeys: the real app (`streamlit run app.py`) on loopback, driven by Playwright.
 
 The server runs in its own data dir (a migrated metadata DB with the demo users, the shared
-small demo warehouse) and is started once per session and stopped at the end. Playwright drives
-Debian's Chromium (`/usr/bin/chromium`): nothing is downloaded. Every scenario keeps a
-screenshot of each page it visits under ``test-artifacts/screenshots/``.
+small demo warehouse) and is started once per session and stopped at the end. Journeys that
+schedule reports also start, once, an SMTP sink on a free loopback port and `reportgen
+scheduler` on the same data dir. Playwright drives Debian's Chromium (`/usr/bin/chromium`):
+nothing is downloaded. Every scenario keeps a screenshot of each page it visits under
+``test-artifacts/screenshots/``. Steps shared by several features live in `common_steps`.
 """
 
 from __future__ import annotations
 
 import os
-import re
-import shutil
+import signal
 import socket
 import subprocess
 import sys
 import time
 import urllib.request
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, Page, Playwright, expect, sync_playwright
 
-from reportgen.bootstrap import build_services
+from reportgen.bootstrap import Services, build_services
+from reportgen.delivery.mailsink import MailSink
 from reportgen.services.users import seed_demo_users
+from reportgen.settings import Settings
+from tests.browser.app_ui import STEP_TIMEOUT_MS, AppServer
+
+# Steps several features share: pytest-bdd keeps each step as a fixture of the module that
+# defines it, and a star import makes those fixtures this conftest's.
+from tests.browser.builder_steps import *  # noqa: F403
+from tests.browser.common_steps import *  # noqa: F403
 from tests.conftest import REPO, make_settings
 
 CHROMIUM = Path(os.environ.get("REPORTGEN_CHROMIUM_PATH", "/usr/bin/chromium"))
-SCREENSHOTS = REPO / "test-artifacts" / "screenshots"
 START_TIMEOUT_S = 60
-STEP_TIMEOUT_MS = 30_000
-PASSWORDS = {"admin": "admin-demo-pass", "ana": "ana-demo-pass", "victor": "victor-demo-pass"}
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -67,23 +72,23 @@ def wait_until_healthy(url: str, process: subprocess.Popen[bytes], deadline_s: f
     raise TimeoutError(f"{url} did not become healthy within {deadline_s} s")
 
 
-@dataclass
-class AppServer:
-    url: str
-    data_dir: Path
-    env: dict[str, str] = field(default_factory=dict)
-
-
 @pytest.fixture(scope="session")
-def browser_env(tmp_path_factory: pytest.TempPathFactory, warehouse_path: Path) -> dict[str, str]:
-    """The REPORTGEN_* variables of the app under test (and any process started beside it)."""
-    data_dir = tmp_path_factory.mktemp("browser")
-    settings = make_settings(data_dir, warehouse_path)
+def browser_settings(tmp_path_factory: pytest.TempPathFactory, warehouse_path: Path) -> Settings:
+    """The settings of the app under test: a migrated metadata DB with the demo users."""
+    settings = make_settings(tmp_path_factory.mktemp("browser"), warehouse_path)
     built = build_services(settings, upgrade=True)
     try:
         seed_demo_users(built.users)
     finally:
         built.close()
+    return settings
+
+
+@pytest.fixture(scope="session")
+def browser_env(browser_settings: Settings) -> dict[str, str]:
+    """The REPORTGEN_* variables of the app under test (and any process started beside it)."""
+    settings = browser_settings
+    data_dir = settings.data_dir
     env = {
         "REPORTGEN_DATA_DIR": str(data_dir),
         "REPORTGEN_DATABASE_URL": settings.resolved_database_url,
@@ -129,6 +134,58 @@ def app_server(browser_env: dict[str, str]) -> Iterator[AppServer]:
 
 
 @pytest.fixture(scope="session")
+def app_services(browser_settings: Settings, app_server: AppServer) -> Iterator[Services]:
+    """The app's services in the test process: to read what the journeys leave behind (the
+    audit log) and to prepare what a journey starts from."""
+    built = build_services(browser_settings)
+    yield built
+    built.close()
+
+
+@pytest.fixture(scope="session")
+def mail_sink(browser_env: dict[str, str]) -> Iterator[MailSink]:
+    """The test SMTP server: keeps every message it receives as an .eml file."""
+    sink = MailSink("127.0.0.1", _free_port(), Path(browser_env["REPORTGEN_DATA_DIR"]) / "mail")
+    with sink:
+        yield sink
+
+
+@pytest.fixture(scope="session")
+def scheduler(
+    browser_env: dict[str, str], app_server: AppServer, mail_sink: MailSink
+) -> Iterator[str]:
+    """`reportgen scheduler` beside the app, mailing through `mail_sink`; yields its API URL."""
+    port = _free_port()
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("REPORTGEN_")},
+        **browser_env,
+        "REPORTGEN_SMTP_URL": f"smtp://127.0.0.1:{mail_sink.port}",
+        "REPORTGEN_MAIL_SINK": "false",
+        "REPORTGEN_API_PORT": str(port),
+        "REPORTGEN_SCHEDULER_POLL_S": "1",
+        "REPORTGEN_PUBLIC_URL": app_server.url,
+        "REPORTGEN_LOG_FORMAT": "console",
+    }
+    log = Path(browser_env["REPORTGEN_DATA_DIR"]) / "scheduler.log"
+    reportgen = Path(sys.executable).with_name("reportgen")  # the console script of the venv
+    with log.open("wb") as sink:
+        process = subprocess.Popen(
+            [str(reportgen), "scheduler"], cwd=REPO, env=env, stdout=sink, stderr=subprocess.STDOUT
+        )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_until_healthy(f"{url}/healthz", process, START_TIMEOUT_S)
+        yield url
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=15)
+
+
+@pytest.fixture(scope="session")
 def playwright() -> Iterator[Playwright]:
     with sync_playwright() as driver:
         yield driver
@@ -145,26 +202,8 @@ def browser(playwright: Playwright) -> Iterator[Browser]:
 def page(browser: Browser, request: pytest.FixtureRequest) -> Iterator[Page]:
     context = browser.new_context(viewport={"width": 1280, "height": 800}, accept_downloads=True)
     context.set_default_timeout(STEP_TIMEOUT_MS)
+    # Without the File System Access API, a table's "Download as CSV" is a plain download.
+    context.add_init_script("delete window.showSaveFilePicker;")
     opened = context.new_page()
     yield opened
     context.close()
-
-
-def screenshot(page: Page, name: str) -> Path:
-    """Keep a full-page screenshot as a test artifact; returns its path."""
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    path = SCREENSHOTS / f"{re.sub(r'[^a-z0-9-]+', '-', name.lower()).strip('-')}.png"
-    page.screenshot(path=path, full_page=True)
-    return path
-
-
-def sign_in(page: Page, server: AppServer, username: str) -> None:
-    page.goto(server.url)
-    page.get_by_role("textbox", name="Username").fill(username)
-    page.get_by_role("textbox", name="Password").fill(PASSWORDS[username])
-    page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_text("Signed in as")).to_be_visible()
-
-
-def clean_screenshots() -> None:
-    shutil.rmtree(SCREENSHOTS, ignore_errors=True)

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import pytest
 from playwright.sync_api import Page, expect
 from pytest_bdd import given, parsers, scenarios, then, when
 
-from tests.browser.conftest import PASSWORDS, AppServer, screenshot
+from tests.browser.app_ui import PASSWORDS, AppServer, screenshot, settle
+
+pytestmark = pytest.mark.browser
 
 scenarios("features/sign_in.feature")
 
@@ -53,6 +56,8 @@ def navigation_offers(page: Page, pages: str) -> None:
         expect(links).to_have_count(len(titles))
         for title in titles:
             expect(navigation.get_by_text(title, exact=True)).to_be_visible()
+    expect(page.get_by_role("heading", name="Home", exact=True)).to_be_visible()
+    settle(page)
     user = page.get_by_test_id("stSidebar").inner_text().split("Signed in as ")[-1].split()[0]
     screenshot(page, f"home-{user}")
 

@@ -10,10 +10,10 @@ Feature: Signing in
     And the navigation offers "<pages>"
 
     Examples:
-      | user   | name          | pages                   |
-      | admin  | Avery Admin   | Catalog, Report builder |
-      | ana    | Ana Author    | Catalog, Report builder |
-      | victor | Victor Viewer | Catalog                 |
+      | user   | name          | pages                                                   |
+      | admin  | Avery Admin   | Home, Catalog, Report builder, Schedules, Runs, Admin   |
+      | ana    | Ana Author    | Home, Catalog, Report builder, Schedules, Runs          |
+      | victor | Victor Viewer | Home, Catalog, Runs                                     |
 
   Scenario: A wrong password is refused without saying which part was wrong
     Given the app is open in a browser

@@ -1,0 +1,147 @@
+"""What a person does in the app's UI, as the journeys' steps need it: sign in, open a page,
+wait for Streamlit to finish a run, read a table's rows, keep a screenshot.
+
+Streamlit reruns the page script after every interaction and keeps the previous run's elements
+on screen (marked stale) until the new ones replace them, so a step first waits for something
+its action must change, then for the app to settle.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from playwright.sync_api import Locator, Page, expect
+
+from tests.conftest import REPO
+
+SCREENSHOTS = REPO / "test-artifacts" / "screenshots"
+STEP_TIMEOUT_MS = 30_000
+PASSWORDS = {"admin": "admin-demo-pass", "ana": "ana-demo-pass", "victor": "victor-demo-pass"}
+AUTH_COOKIE = "reportgen_auth"
+NON_EMEA = ("Americas", "APAC")
+"""The regions ana (author, EMEA) may never see."""
+
+
+@dataclass
+class AppServer:
+    url: str
+    data_dir: Path
+    env: dict[str, str] = field(default_factory=dict)
+
+
+def settle(page: Page, timeout_ms: float = STEP_TIMEOUT_MS) -> None:
+    """Wait until the page script is not running and no element of an older run is left."""
+    app = page.get_by_test_id("stApp")
+    expect(app).to_have_attribute("data-test-script-state", "notRunning", timeout=timeout_ms)
+    expect(page.locator("[data-stale=true]")).to_have_count(0, timeout=timeout_ms)
+
+
+# Counts the page script's runs: each time the app's script state turns to "running".
+_COUNT_RUNS = """() => {
+    if (window.__scriptRuns === undefined) {
+        window.__scriptRuns = 0;
+        new MutationObserver(changes => {
+            for (const change of changes) {
+                if (change.target.getAttribute('data-test-script-state') === 'running') {
+                    window.__scriptRuns += 1;
+                }
+            }
+        }).observe(document.body, {
+            subtree: true, attributes: true, attributeFilter: ['data-test-script-state'],
+        });
+    }
+    return window.__scriptRuns;
+}"""
+
+
+@contextmanager
+def rerun(page: Page, timeout_ms: float = STEP_TIMEOUT_MS) -> Iterator[None]:
+    """Around an action that reruns the page: afterwards, wait for a new run to start and for
+    the app to settle. Closes the gap in which the old run's page still looks finished."""
+    before = int(page.evaluate(_COUNT_RUNS))
+    yield
+    page.wait_for_function("n => window.__scriptRuns > n", arg=before, timeout=timeout_ms)
+    settle(page, timeout_ms)
+
+
+def sign_in(page: Page, server: AppServer, username: str) -> None:
+    """Sign in through the form and wait until the sign-in cookie is written (it is written by
+    a component in the page, just after the run that signs in)."""
+    page.goto(server.url)
+    page.get_by_role("textbox", name="Username").fill(username)
+    page.get_by_role("textbox", name="Password").fill(PASSWORDS[username])
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_text("Signed in as")).to_be_visible()
+    settle(page)
+
+
+def wait_for_sign_in_cookie(page: Page, deadline_s: float = STEP_TIMEOUT_MS / 1000) -> None:
+    """Wait until the browser holds the sign-in cookie (a fresh load signs in from it)."""
+    deadline = time.monotonic() + deadline_s
+    while not any(c["name"] == AUTH_COOKIE for c in page.context.cookies()):
+        assert time.monotonic() < deadline, f"no {AUTH_COOKIE} cookie within {deadline_s} s"
+        page.wait_for_timeout(100)  # a poll interval while waiting on a condition
+
+
+def open_nav_page(page: Page, title: str, heading: str | None = None) -> None:
+    """Open a page from the sidebar navigation and wait for its heading and its run's end."""
+    page.get_by_test_id("stSidebarNav").get_by_role("link", name=title, exact=True).click()
+    expect(page.get_by_role("heading", name=heading or title, exact=True)).to_be_visible()
+    settle(page)
+
+
+def open_url_in_session(page: Page, path: str) -> None:
+    """Go to `path` inside the running session, as the browser's back and forward buttons do:
+    Streamlit's router reads the new URL and runs that page."""
+    page.evaluate(
+        """path => {
+            window.history.pushState({}, '', path);
+            window.dispatchEvent(new PopStateEvent('popstate', {state: {}}));
+        }""",
+        path,
+    )
+
+
+def table_rows(page: Page, table: Locator) -> list[dict[str, str]]:
+    """Every row of an ``st.dataframe``, read from its own "Download as CSV" (the grid draws
+    on a canvas and keeps only the visible cells in the DOM)."""
+    table.hover()
+    with page.expect_download() as download:
+        table.get_by_role("button", name="Download as CSV").click()
+    path = download.value.path()
+    with Path(path).open(encoding="utf-8-sig", newline="") as rows:
+        return list(csv.DictReader(rows))
+
+
+def non_emea_in(text: str) -> list[str]:
+    """The non-EMEA region names `text` holds as words."""
+    return [name for name in NON_EMEA if re.search(rf"\b{name}\b", text)]
+
+
+# Streamlit scrolls inside these containers, so the document itself is only a window high.
+_CONTENT_HEIGHT = """() => Math.max(...[...document.querySelectorAll(
+    '[data-testid=stMain], [data-testid=stAppViewContainer], [data-testid=stSidebarContent]'
+)].map(element => element.scrollHeight))"""
+
+
+def screenshot(page: Page, name: str) -> Path:
+    """Keep a full-page screenshot as a test artifact; returns its path.
+
+    The window is made as tall as the page's content for the shot, then put back.
+    """
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / f"{re.sub(r'[^a-z0-9-]+', '-', name.lower()).strip('-')}.png"
+    size = page.viewport_size or {"width": 1280, "height": 800}
+    height = int(page.evaluate(_CONTENT_HEIGHT))
+    page.set_viewport_size({"width": size["width"], "height": max(size["height"], height)})
+    try:
+        page.screenshot(path=path, full_page=True)
+    finally:
+        page.set_viewport_size(size)
+    return path

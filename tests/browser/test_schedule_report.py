@@ -1,0 +1,205 @@
+"""Journey: saving a report, scheduling it weekly by email, running it now, and following the
+run to its delivery and the email at the test SMTP server
+(features/schedule_report.feature)."""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+import urllib.request
+from email import message_from_bytes
+from email.message import EmailMessage
+from email.policy import default as default_policy
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.sync_api import Page, expect
+from pytest_bdd import given, parsers, scenarios, then, when
+
+from reportgen.delivery.mailsink import MailSink
+from tests.browser.app_ui import (
+    STEP_TIMEOUT_MS,
+    non_emea_in,
+    rerun,
+    screenshot,
+    settle,
+    table_rows,
+)
+from tests.browser.builder_steps import holds_number, pdf_text
+
+pytestmark = pytest.mark.browser
+
+scenarios("features/schedule_report.feature")
+
+RUN_DEADLINE_S = 120
+"""A run renders the PDF and mails it; the machine is shared and has two cores."""
+
+
+def _leading(api_url: str) -> bool:
+    try:
+        with urllib.request.urlopen(f"{api_url}/readyz", timeout=2) as answer:
+            return json.loads(answer.read()).get("scheduler") == "leader"
+    except OSError:
+        return False
+
+
+@given("the scheduler and the test mail server are running")
+def scheduler_running(scheduler: str, mail_sink: MailSink) -> None:
+    deadline = time.monotonic() + STEP_TIMEOUT_MS / 1000
+    while not _leading(scheduler):
+        assert time.monotonic() < deadline, "the scheduler does not lead"
+        time.sleep(0.2)  # a poll interval while waiting on a condition with a deadline
+    assert mail_sink.folder.is_dir()
+
+
+@when(parsers.parse('{user} saves the report as "{name}"'))
+def save_report(page: Page, name: str) -> None:
+    page.get_by_role("textbox", name="Report name", exact=True).fill(name)
+    with rerun(page):
+        page.get_by_role("button", name="Save report", exact=True).click()
+    expect(page.get_by_text(f"Saved “{name}” as version 1.")).to_be_visible()
+
+
+@when(parsers.parse('{user} clicks "Save as schedule…"'))
+def save_as_schedule(page: Page) -> None:
+    page.get_by_role("button", name="Save as schedule…", exact=True).click()
+    expect(page.get_by_role("heading", name="New schedule", exact=True)).to_be_visible()
+    settle(page)
+
+
+@then(parsers.parse('the Schedules form is open on the saved report "{name}"'))
+def form_on_report(page: Page, name: str) -> None:
+    expect(page).to_have_url(re.compile(r"/report-schedules$"))
+    chosen = page.get_by_role("combobox", name="Saved report", exact=True).input_value()
+    assert chosen.startswith(f"{name} (version 1"), chosen
+
+
+@when(parsers.parse('{user} names the schedule "{name}"'))
+def name_schedule(page: Page, name: str) -> None:
+    page.get_by_role("textbox", name="Name", exact=True).fill(name)
+    page.get_by_role("textbox", name="Name", exact=True).press("Tab")
+
+
+@when(parsers.parse('{user} makes it repeat "{preset}"'))
+def repeat(page: Page, preset: str) -> None:
+    with rerun(page):
+        page.get_by_role("combobox", name="Repeats", exact=True).click()
+        page.get_by_role("option", name=preset, exact=True).click()
+    expect(page.get_by_role("combobox", name="Repeats", exact=True)).to_have_value(preset)
+
+
+@when(parsers.parse("{user} sends it to herself by email"))
+def to_herself_by_email(page: Page, seen: dict[str, Any]) -> None:
+    people = page.get_by_test_id("stMultiSelect").filter(
+        has=page.get_by_role("combobox", name="People", exact=True)
+    )
+    mine = re.compile(rf"\({seen['user']}\)")
+    if not people.get_by_text(mine).count():
+        with rerun(page):
+            page.get_by_role("combobox", name="People", exact=True).click()
+            page.get_by_role("option", name=mine).click()
+        page.keyboard.press("Escape")
+    expect(people.get_by_text(mine)).to_be_visible()
+    email = page.get_by_role("checkbox", name="Email to the recipients", exact=True)
+    if not email.is_checked():
+        with rerun(page):
+            email.check()
+    expect(email).to_be_checked()
+    screenshot(page, f"{seen['user']}-schedules-form")
+
+
+@when(parsers.parse("{user} creates the schedule"))
+def create_schedule(page: Page) -> None:
+    with rerun(page):
+        page.get_by_role("button", name="Create schedule", exact=True).click()
+
+
+@then(parsers.parse('the schedule "{name}" is listed, repeating "{cadence}"'))
+def schedule_listed(page: Page, name: str, cadence: str, seen: dict[str, Any]) -> None:
+    expect(page.get_by_text(f"Created “{name}”.")).to_be_visible()
+    listed = page.get_by_test_id("stDataFrame").first
+    rows = table_rows(page, listed)
+    mine = [row for row in rows if row.get("Name") == name]
+    assert len(mine) == 1, rows
+    assert any(cadence in value for value in mine[0].values()), mine[0]
+    screenshot(page, f"{seen['user']}-schedules")
+
+
+@when(parsers.parse('{user} clicks "Run now" for "{name}"'))
+def run_now(page: Page, name: str) -> None:
+    manage = page.get_by_role("combobox", name="Schedule to manage", exact=True)
+    if not manage.input_value().startswith(name):
+        with rerun(page):
+            manage.click()
+            page.get_by_role("option", name=name).click()
+    with rerun(page):
+        page.get_by_role("button", name="Run now", exact=True).click()
+    expect(page.get_by_text(f"Run of “{name}” queued")).to_be_visible()
+
+
+@then(parsers.parse('the run of "{name}" succeeded'))
+def run_succeeded(page: Page, name: str, seen: dict[str, Any]) -> None:
+    with rerun(page):
+        page.get_by_role("combobox", name="Schedule", exact=True).click()
+        page.get_by_role("option", name=name, exact=True).click()
+    verdict = page.get_by_text(re.compile(r"^\W*(Succeeded|Failed|Dead)\b.*· Run now · fire time"))
+    deadline = time.monotonic() + RUN_DEADLINE_S
+    while not verdict.count():
+        assert time.monotonic() < deadline, f"the run of {name} did not end in {RUN_DEADLINE_S} s"
+        with rerun(page):  # the page shows the runs as they were when it ran
+            page.get_by_role("button", name="Refresh", exact=True).click()
+        page.wait_for_timeout(500)  # a poll interval while waiting on the run with a deadline
+    expect(verdict).to_contain_text("Succeeded")
+    screenshot(page, f"{seen['user']}-runs")
+
+
+@then(parsers.parse('its email to "{address}" was delivered'))
+def email_delivered(page: Page, address: str) -> None:
+    expect(page.get_by_text(f"email → {address}: delivered")).to_be_visible()
+
+
+def _message_for(sink: MailSink, subject: str, deadline_s: float) -> EmailMessage:
+    deadline = time.monotonic() + deadline_s
+    while True:
+        for path in sink.messages():
+            message = message_from_bytes(path.read_bytes(), policy=default_policy)
+            assert isinstance(message, EmailMessage)
+            if subject in str(message["Subject"]):
+                return message
+        assert time.monotonic() < deadline, f"no email about {subject!r} in {deadline_s} s"
+        time.sleep(0.2)  # a poll interval while waiting on a condition with a deadline
+
+
+@then(
+    parsers.parse(
+        'the mail server received "{name}" for "{address}" with the PDF of the previewed totals'
+    )
+)
+def email_arrived(
+    mail_sink: MailSink, name: str, address: str, seen: dict[str, Any], tmp_path: Path
+) -> None:
+    message = _message_for(mail_sink, name, STEP_TIMEOUT_MS / 1000)
+    assert address in str(message["To"])
+    pdfs = [
+        part for part in message.iter_attachments() if part.get_content_type() == "application/pdf"
+    ]
+    assert len(pdfs) == 1, [part.get_content_type() for part in message.iter_attachments()]
+    attached = tmp_path / "attached.pdf"
+    attached.write_bytes(pdfs[0].get_content())
+    text = pdf_text(attached)
+    revenue = seen["totals"]["Revenue"]
+    assert holds_number(text, revenue), f"the emailed PDF lacks the previewed revenue {revenue}"
+    assert non_emea_in(text) == [], "the emailed PDF names a region ana may not see"
+
+
+@then("the Runs page names no region but EMEA")
+def runs_page_emea_only(page: Page) -> None:
+    main = page.get_by_test_id("stMain")
+    assert non_emea_in(main.inner_text()) == []
+    tables = main.get_by_test_id("stDataFrame").filter(visible=True).all()
+    assert tables, "the Runs page shows no table"
+    for table in tables:
+        cells = " | ".join(value for row in table_rows(page, table) for value in row.values())
+        assert non_emea_in(cells) == [], cells
