@@ -186,6 +186,8 @@ def supervise(children: list[Child], stop: threading.Event) -> int:
                 break
         else:
             stop.wait(CHILD_POLL_S)
+    if died is not None and stop.is_set():
+        died = None  # Ctrl-C reached the child too, and it stopped first: not a failure
     if died is not None:
         child, code = died
         err.print(
