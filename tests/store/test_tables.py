@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
@@ -52,9 +53,11 @@ def add_schedule(connection: Connection) -> str:
             report_id=report_id,
             owner=owner,
             name="Monthly sales",
-            cron="0 6 1 * *",
+            cadence={"kind": "cron", "expression": "0 6 1 * *"},
             timezone="Europe/Paris",
-            preset={"time_range": "last_month"},
+            parameters={},
+            updated_by=owner,
+            change_seq=next(_CHANGE_SEQ),
             recipients=["a@example.com"],
             channels=["email"],
             formats=["pdf"],
@@ -62,6 +65,9 @@ def add_schedule(connection: Connection) -> str:
         )
     )
     return schedule_id
+
+
+_CHANGE_SEQ = itertools.count(1)
 
 
 def add_run(connection: Connection, schedule_id: str | None, **values: Any) -> str:
