@@ -406,15 +406,24 @@ def test_catalog_validate_refuses_yaml_aliases(env: Path, tmp_path: Path) -> Non
 
 
 class FakeWeb:
-    """Stands in for the Streamlit child: records how it was started, exits at once."""
+    """Stands in for `up`'s children (scheduler, web app): records how each was started."""
 
     started: ClassVar[list[dict[str, Any]]] = []
 
     def __init__(self, command: list[str], *, cwd: Path, env: dict[str, str]) -> None:
         FakeWeb.started.append({"command": command, "cwd": cwd, "env": env})
 
+    def poll(self) -> int:
+        return 0
+
     def wait(self, timeout: float | None = None) -> int:
         return 0
+
+
+def web_child() -> dict[str, Any]:
+    """How `up` started the Streamlit child (the scheduler is started beside it)."""
+    [web] = [child for child in FakeWeb.started if "streamlit" in " ".join(child["command"])]
+    return web
 
 
 @pytest.fixture
@@ -430,7 +439,10 @@ def elsewhere(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("REPORTGEN_CATALOG_DIR", os.path.relpath(CATALOG_DIR, folder))
     monkeypatch.setenv("REPORTGEN_DEMO_ROWS", "2000")
     monkeypatch.setenv("REPORTGEN_LOG_LEVEL", "WARNING")
+    monkeypatch.setenv("REPORTGEN_MAIL_SINK", "false")
     monkeypatch.setattr("reportgen.cli.subprocess.Popen", FakeWeb)
+    # Supervising real children is tested in test_up.py; here, only how they are started.
+    monkeypatch.setattr("reportgen.cli.running.supervise", lambda children, stop: 0)
     FakeWeb.started = []
     return folder
 
@@ -444,8 +456,11 @@ def test_up_from_another_folder_hands_the_web_app_absolute_settings(
     data = elsewhere / "data"
     assert (data / "reportgen.db").is_file() and (data / "warehouse.duckdb").is_file()
     assert not (REPO / "data").exists()
-    [web] = FakeWeb.started
+    web = web_child()
     assert web["cwd"] == REPO
+    [scheduler] = [c for c in FakeWeb.started if c is not web]
+    assert scheduler["command"][-1] == "scheduler"
+    assert scheduler["env"]["REPORTGEN_DATA_DIR"] == str(data)
     child = web["env"]
     assert child["REPORTGEN_DATA_DIR"] == str(data)
     assert Path(child["REPORTGEN_CATALOG_DIR"]).is_absolute()
@@ -469,7 +484,7 @@ def test_up_makes_relative_database_urls_absolute(
 
     assert code == 0, out + err
     assert (elsewhere / "meta" / "other.db").is_file()
-    child = FakeWeb.started[0]["env"]
+    child = web_child()["env"]
     assert child["REPORTGEN_DATABASE_URL"] == f"sqlite:///{elsewhere / 'meta' / 'other.db'}"
     assert child["REPORTGEN_WAREHOUSE_URL"] == f"duckdb:///{elsewhere / 'wh' / 'other.duckdb'}"
 
