@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from apscheduler.triggers.base import BaseTrigger  # type: ignore[import-untyped]
+from apscheduler.triggers.base import BaseTrigger
 
 from reportgen.domain.schedules import Cadence
 from reportgen.domain.timing import next_fire_times
