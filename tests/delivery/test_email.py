@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
+import logging
 import socket
 import ssl
+from collections.abc import Callable, Iterator
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from typing import cast
 
 import pytest
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import SMTP, Envelope, Session
 from pypdf import PdfReader
 
 from reportgen.delivery import SmtpChannel, check_address
@@ -203,6 +208,70 @@ def test_a_4xx_answer_is_transient(smtp_server: StartSmtp) -> None:
     inbox = smtp_server()
     with pytest.raises(TransientDeliveryError, match=r"451 4\.7\.1 greylisted"):
         channel(inbox.url).send(make_parcel(), GREYLISTED)
+
+
+class _BrokenQuit:
+    """Accepts every message, then spoils the goodbye: a 421 to QUIT, or no answer at all."""
+
+    def __init__(self, quit_answer: str | None) -> None:
+        self.quit_answer = quit_answer
+        self.messages: list[object] = []
+        self.released = asyncio.Event()
+
+    async def handle_DATA(  # noqa: N802 - aiosmtpd's hook name
+        self, server: SMTP, session: Session, envelope: Envelope
+    ) -> str:
+        self.messages.append(envelope.content)
+        return "250 Message accepted"
+
+    async def handle_QUIT(  # noqa: N802
+        self, server: SMTP, session: Session, envelope: Envelope
+    ) -> str:
+        if self.quit_answer is None:
+            await self.released.wait()  # silent until the test ends; the client times out
+            return "221 Bye"
+        return self.quit_answer
+
+
+@pytest.fixture
+def broken_quit_relay() -> Iterator[Callable[[str | None], tuple[_BrokenQuit, str]]]:
+    started: list[tuple[Controller, _BrokenQuit]] = []
+
+    def start(quit_answer: str | None) -> tuple[_BrokenQuit, str]:
+        handler = _BrokenQuit(quit_answer)
+        port = free_port()
+        controller = Controller(handler, hostname="127.0.0.1", port=port, ready_timeout=5.0)
+        controller.start()
+        started.append((controller, handler))
+        return handler, f"smtp://127.0.0.1:{port}"
+
+    yield start
+    for controller, handler in started:
+        controller.loop.call_soon_threadsafe(handler.released.set)
+        controller.stop()
+
+
+@pytest.mark.parametrize(
+    ("quit_answer", "logged"),
+    [("421 4.3.2 shutting down", "421 4.3.2 shutting down"), (None, "timed out")],
+    ids=["421", "silent"],
+)
+def test_a_failed_quit_after_the_message_was_accepted_is_still_delivered(
+    broken_quit_relay: Callable[[str | None], tuple[_BrokenQuit, str]],
+    caplog: pytest.LogCaptureFixture,
+    quit_answer: str | None,
+    logged: str,
+) -> None:
+    handler, url = broken_quit_relay(quit_answer)
+
+    with caplog.at_level(logging.WARNING, logger="reportgen.delivery"):
+        receipt = channel(url, timeout_s=0.5).send(make_parcel(), "ana@example.com")
+
+    assert len(handler.messages) == 1
+    assert "accepted by 127.0.0.1" in receipt.detail
+    [warning] = [r for r in caplog.records if r.name == "reportgen.delivery"]
+    assert logged in warning.getMessage()
+    assert "<dlv-0001@reports.example.com>" in warning.getMessage()
 
 
 def test_a_relay_that_is_down_is_transient() -> None:

@@ -9,6 +9,7 @@ permanent. Each message names the recipient and quotes the relay's answer.
 
 from __future__ import annotations
 
+import logging
 import re
 import smtplib
 import ssl
@@ -38,6 +39,7 @@ _ADDRESS = re.compile(
 _LOOPBACK = {"127.0.0.1", "::1", "localhost"}
 _BYTES_PER_MB = 1024 * 1024
 _SMTP_VARIABLE = "REPORTGEN_SMTP_URL"
+log = logging.getLogger("reportgen.delivery")
 
 
 @dataclass(frozen=True)
@@ -146,10 +148,16 @@ class SmtpChannel:
         )
         where = f"{self.relay.host}:{self.relay.port}"
         try:
-            with self._connect() as smtp:
+            # Not ``with smtp``: its exit sends QUIT and raises on a bad answer, which would
+            # turn a message the relay already accepted into a failure that gets re-sent.
+            smtp = self._connect()
+            try:
                 if self.relay.user and self._password:
                     smtp.login(self.relay.user, self._password)
                 smtp.send_message(message, from_addr=self._envelope_from, to_addrs=[target])
+            except BaseException:
+                smtp.close()
+                raise
         except smtplib.SMTPRecipientsRefused as exc:
             code, answer = exc.recipients.get(target, (550, b"refused"))
             raise _by_code(
@@ -183,6 +191,7 @@ class SmtpChannel:
                 f" {type(exc).__name__}: {exc}"
             ) from None
         sent_as = message_id(parcel.delivery_id, self._sender)
+        _hang_up(smtp, f"email to {target} ({sent_as})", where)
         return Receipt(f"email to {target} accepted by {where} as {sent_as}")
 
     def _connect(self) -> smtplib.SMTP:
@@ -203,6 +212,35 @@ class SmtpChannel:
             smtp.close()
             raise
         return smtp
+
+
+def _hang_up(smtp: smtplib.SMTP, what: str, where: str) -> None:
+    """Say QUIT and close. The relay has accepted the message by now, so a QUIT that times
+    out, is refused or drops the connection is logged, never raised: the email is delivered."""
+    try:
+        code, answer = smtp.docmd("QUIT")
+        if code != 221:
+            log.warning(
+                "%s was accepted, but the relay %s answered QUIT with %s",
+                what,
+                where,
+                _said(code, answer),
+            )
+    except Exception as exc:  # noqa: BLE001 - nothing after DATA may undo the delivery
+        log.warning(
+            "%s was accepted, but QUIT to the relay %s failed: %s: %s",
+            what,
+            where,
+            type(exc).__name__,
+            exc,
+        )
+    finally:
+        try:
+            smtp.close()
+        except Exception as exc:  # noqa: BLE001 - as above
+            log.warning(
+                "%s was accepted; closing the connection to %s failed: %s", what, where, exc
+            )
 
 
 def _by_code(code: int, message: str) -> DeliveryError:
