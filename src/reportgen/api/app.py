@@ -17,7 +17,7 @@ from reportgen.api.health import SchedulerHealth, health_router
 from reportgen.api.jobs import RenderJobs
 from reportgen.api.middleware import ObservedRequests
 from reportgen.api.problems import PROBLEM_CONTENT_TYPE, Problem, install_problem_handlers
-from reportgen.api.ratelimit import RateLimiter
+from reportgen.api.ratelimit import FAILED_AUTHENTICATIONS_PER_MINUTE, RateLimiter
 from reportgen.api.state import ApiState
 from reportgen.bootstrap import Services
 from reportgen.observability import METRICS, Metrics, configure_tracing, flush_traces
@@ -30,7 +30,10 @@ _ERROR_DESCRIPTIONS = {
     403: "The token's user may not do this.",
     404: "Not found, or not visible to the token's user.",
     422: "The body or parameters are malformed; errors lists each field.",
-    429: "Too many requests for this token; retry after Retry-After seconds.",
+    429: (
+        "Too many requests for this token, or too many invalid tokens from this address;"
+        " retry after Retry-After seconds."
+    ),
     500: "An internal error; incident names it in the server log.",
 }
 COMMON_ERRORS: dict[int | str, dict[str, Any]] = {
@@ -101,6 +104,7 @@ def create_app(
     app.state.reportgen = ApiState(
         services=services,
         limiter=RateLimiter(services.settings.api_rate_limit_per_minute, clock=rate_clock),
+        failed_auth=RateLimiter(FAILED_AUTHENTICATIONS_PER_MINUTE, clock=rate_clock),
         metrics=metrics,
         jobs=jobs,
         health=health,

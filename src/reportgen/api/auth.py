@@ -1,8 +1,9 @@
 """Who is calling: the bearer token of each request, checked and rate-limited.
 
 `CurrentPrincipal` is the dependency every ``/api/v1`` route takes. A missing, unknown, revoked
-or expired token is a 401 with ``WWW-Authenticate``; a token over its allowance a 429 with
-``Retry-After``. What the principal may then do is decided by the services, as for every door.
+or expired token is a 401 with ``WWW-Authenticate``; a valid token over its allowance, or a
+client address that presented too many invalid tokens, a 429 with ``Retry-After``. What the
+principal may then do is decided by the services, as for every door.
 """
 
 from __future__ import annotations
@@ -32,6 +33,13 @@ def _unauthenticated(detail: str, *, invalid: bool) -> ApiProblem:
     return ApiProblem(401, detail, headers={"WWW-Authenticate": challenge})
 
 
+def _too_many(what: str, wait: float) -> ApiProblem:
+    seconds = math.ceil(wait)
+    return ApiProblem(
+        429, f"{what}; retry after {seconds} s", headers={"Retry-After": str(seconds)}
+    )
+
+
 def authenticate(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
@@ -44,21 +52,32 @@ def authenticate(
             invalid=False,
         )
     state = api_state(request)
-    secret = credentials.credentials
-    wait = state.limiter.take(token_hash(secret))
-    if wait > 0:
-        raise ApiProblem(
-            429,
-            f"this token made more than {state.services.settings.api_rate_limit_per_minute}"
-            f" requests in a minute; retry after {math.ceil(wait)} s",
-            headers={"Retry-After": str(math.ceil(wait))},
+    # Authenticate first, so only real tokens get a bucket: a spray of made-up tokens can
+    # neither dodge the limit with fresh buckets nor evict the buckets of real ones. Failures
+    # are limited per client address instead, before they cost a lookup.
+    address = request.client.host if request.client is not None else "unknown"
+    blocked = state.failed_auth.wait(address)
+    if blocked > 0:
+        raise _too_many(
+            f"{address} presented more than {state.failed_auth.per_minute} invalid API tokens"
+            " in a minute",
+            blocked,
         )
+    secret = credentials.credentials
     principal = state.services.tokens.authenticate(secret)
     if principal is None:
+        state.failed_auth.take(address)
         raise _unauthenticated(
             "the API token is unknown, revoked or expired, or its owner no longer holds its"
             " roles; create a new one with `reportgen tokens create`",
             invalid=True,
+        )
+    # A valid secret's hash names exactly one stored token: this is the per-token bucket.
+    wait = state.limiter.take(token_hash(secret))
+    if wait > 0:
+        raise _too_many(
+            f"this token made more than {state.limiter.per_minute} requests in a minute",
+            wait,
         )
     trace.get_current_span().set_attribute("enduser.id", principal.username)
     return principal

@@ -1,8 +1,10 @@
-"""Requests per token and minute: a token bucket per API token, in this process's memory.
+"""Requests per token and minute, and failed authentications per client address: token
+buckets in this process's memory.
 
-Each token may burst up to its per-minute allowance and then refills steadily. One scheduler
-process serves the API, so per-process buckets are the deployment's buckets. The clock is
-injected, so tests move time instead of waiting.
+Each key may burst up to its per-minute allowance and then refills steadily. One scheduler
+process serves the API, so per-process buckets are the deployment's buckets. Memory is bounded:
+past ``max_keys`` the least recently seen key is forgotten. The clock is injected, so tests move
+time instead of waiting.
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 MAX_TRACKED_KEYS = 10_000
+FAILED_AUTHENTICATIONS_PER_MINUTE = 20
+"""Unknown, revoked or expired tokens one client address may present a minute."""
 
 
 @dataclass
@@ -34,6 +38,7 @@ class RateLimiter:
     ) -> None:
         if per_minute < 1:
             raise ValueError("per_minute must be at least 1")
+        self.per_minute = per_minute
         self.capacity = float(per_minute)
         self.per_second = per_minute / 60.0
         self._clock = clock
@@ -55,10 +60,35 @@ class RateLimiter:
                     self._buckets.popitem(last=False)
             else:
                 self._buckets.move_to_end(key)
-                elapsed = max(0.0, now - bucket.updated)
-                bucket.tokens = min(self.capacity, bucket.tokens + elapsed * self.per_second)
-                bucket.updated = now
+                self._refill(bucket, now)
             if bucket.tokens >= 1.0:
                 bucket.tokens -= 1.0
                 return 0.0
-            return (1.0 - bucket.tokens) / self.per_second
+            return self._wait(bucket)
+
+    def wait(self, key: str) -> float:
+        """The seconds until ``key`` may spend a request (0: now), spending nothing."""
+        now = self._clock()
+        with self._lock:
+            bucket = self._buckets.get(key)
+            if bucket is None:
+                return 0.0
+            self._refill(bucket, now)
+            return 0.0 if bucket.tokens >= 1.0 else self._wait(bucket)
+
+    def __len__(self) -> int:
+        """How many keys are tracked now (at most ``max_keys``)."""
+        with self._lock:
+            return len(self._buckets)
+
+    def __contains__(self, key: object) -> bool:
+        with self._lock:
+            return key in self._buckets
+
+    def _refill(self, bucket: _Bucket, now: float) -> None:
+        elapsed = max(0.0, now - bucket.updated)
+        bucket.tokens = min(self.capacity, bucket.tokens + elapsed * self.per_second)
+        bucket.updated = now
+
+    def _wait(self, bucket: _Bucket) -> float:
+        return (1.0 - bucket.tokens) / self.per_second

@@ -1,4 +1,4 @@
-"""What the app's routes share: the services, the rate limiter, render jobs and health."""
+"""What the app's routes share: the services, the rate limiters, render jobs and health."""
 
 from __future__ import annotations
 
@@ -19,7 +19,8 @@ if TYPE_CHECKING:
 @dataclass
 class ApiState:
     services: Services
-    limiter: RateLimiter
+    limiter: RateLimiter  # requests per valid API token
+    failed_auth: RateLimiter  # invalid tokens per client address
     metrics: Metrics
     jobs: RenderJobs
     health: SchedulerHealth | None
