@@ -33,19 +33,33 @@ class Hook:
     headers: dict[str, str] = field(default_factory=dict)
     release: threading.Event = field(default_factory=threading.Event)
     hold: bool = False
+    trickle: bytes = b""  # when set, the whole answer, sent a byte at a time
     requests: list[tuple[str, dict[str, str], bytes]] = field(default_factory=list)
+    peers: list[tuple[str, int]] = field(default_factory=list)  # the client end of each request
+    trickled: int = 0
 
     def url(self, path: str = "/hook/T000/secret-token", host: str = "127.0.0.1") -> str:
         return f"http://{host}:{self.port}{path}"
 
 
-def _handler(hook: Hook) -> type[BaseHTTPRequestHandler]:
+def _handler(hook: Hook, keep_alive: bool) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
+        # HTTP/1.1 keeps the connection open for the next request, as most servers do.
+        protocol_version = "HTTP/1.1" if keep_alive else "HTTP/1.0"
+
         def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers["Content-Length"]))
             hook.requests.append((self.path, dict(self.headers.items()), body))
+            hook.peers.append(self.client_address)
             if hook.hold:
                 hook.release.wait(timeout=10)  # a stuck receiver, until the test lets go
+            if hook.trickle:
+                for byte in hook.trickle:  # a byte every 50 ms: each read is quick, the whole not
+                    if hook.release.wait(timeout=0.05):
+                        return
+                    self.wfile.write(bytes([byte]))
+                    hook.trickled += 1
+                return
             self.send_response(hook.status)
             for name, value in hook.headers.items():
                 self.send_header(name, value)
@@ -66,9 +80,9 @@ StartHook = Callable[..., Hook]
 def hook_server() -> Iterator[StartHook]:
     servers: list[tuple[ThreadingHTTPServer, Hook]] = []
 
-    def start(tls: Certificate | None = None) -> Hook:
+    def start(tls: Certificate | None = None, *, keep_alive: bool = False) -> Hook:
         hook = Hook(port=0)
-        server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(hook))
+        server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(hook, keep_alive))
         if tls is not None:
             server.socket = tls.server.wrap_socket(server.socket, server_side=True)
         hook.port = server.server_address[1]
@@ -233,6 +247,44 @@ def test_a_receiver_that_does_not_answer_in_time_is_transient(hook_server: Start
     with pytest.raises(TransientDeliveryError, match="did not answer in time"):
         webhook(timeout_s=0.3).send(make_parcel(), hook.url())
     hook.release.set()
+
+
+TRICKLED_HEADERS = b"HTTP/1.1 204 No Content\r\nX-Padding: " + b"x" * 100 + b"\r\n\r\n"
+TRICKLED_BODY = b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n" + b"x" * 100
+
+
+@pytest.mark.parametrize("answer", [TRICKLED_HEADERS, TRICKLED_BODY], ids=["headers", "body"])
+def test_a_receiver_trickling_its_answer_is_cut_off_at_the_deadline(
+    hook_server: StartHook, answer: bytes
+) -> None:
+    # Each byte arrives well within the per-read timeout; only a deadline for the whole call
+    # stops the trickle (without one the call takes 50 ms a byte, seconds in all, and succeeds).
+    hook = hook_server()
+    hook.trickle = answer
+    with pytest.raises(TransientDeliveryError, match=r"did not answer in time \(0\.5 s\)"):
+        webhook(timeout_s=0.5).send(make_parcel(), hook.url())
+    assert 0 < hook.trickled < len(answer)
+    hook.release.set()
+
+
+def test_two_hosts_on_one_address_never_share_a_connection(hook_server: StartHook) -> None:
+    # Both names resolve to the same pinned address, and the server keeps connections open:
+    # a pooled connection opened (and, over TLS, verified) for one host must not carry the
+    # other's call.
+    hook = hook_server(keep_alive=True)
+    channel = webhook(
+        Allowlist.parse("a.hooks.test,b.hooks.test"), resolve=resolving_to("127.0.0.1")
+    )
+
+    channel.send(make_parcel(), hook.url(host="a.hooks.test"))
+    channel.send(make_parcel(), hook.url(host="b.hooks.test"))
+    channel.send(make_parcel(), hook.url(host="a.hooks.test"))
+
+    hosts = [headers["Host"] for _, headers, _ in hook.requests]
+    assert hosts == [
+        f"{name}:{hook.port}" for name in ("a.hooks.test", "b.hooks.test", "a.hooks.test")
+    ]
+    assert len(set(hook.peers)) == 3  # a fresh connection for every call
 
 
 def test_a_receiver_that_is_down_is_transient() -> None:

@@ -14,10 +14,17 @@ the ``Host`` header and the TLS server name (httpcore's ``sni_hostname`` extensi
 drives certificate verification) keep the original name. That defeats DNS rebinding without a
 custom transport. Redirects are never followed and proxy variables are ignored, since either
 would send the request somewhere the guard did not check.
+
+Each call has one deadline for everything (connect, TLS, sending, the answer's headers and
+body), so a receiver that trickles a byte now and then cannot hold a worker past it; httpx's
+own timeouts only bound each read. Each call also opens its own connection and closes it:
+connections are pooled by the pinned address, so a pooled connection verified for one host
+could otherwise carry the next call to another host on the same address.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import json
@@ -69,16 +76,11 @@ class WebhookChannel:
         self._allowlist = allowlist
         self._clock = clock
         self._resolve = resolve
-        self._client = httpx.Client(
-            timeout=httpx.Timeout(timeout_s),
-            follow_redirects=False,
-            trust_env=False,
-            verify=tls_context or True,
-            headers={"User-Agent": USER_AGENT},
-        )
+        self._timeout_s = timeout_s
+        self._tls = tls_context or httpx.create_ssl_context(trust_env=False)
 
     def close(self) -> None:
-        self._client.close()
+        """Nothing to release: every call opens and closes its own connection."""
 
     def check_target(self, target: str) -> None:
         _, url = _split_target(target)
@@ -109,12 +111,11 @@ class WebhookChannel:
         }
         pinned = httpx.URL(url).copy_with(host=guarded.address)
         try:
-            response = self._client.post(
-                pinned, content=body, headers=headers, extensions={"sni_hostname": guarded.host}
-            )
-        except httpx.TimeoutException:
+            response = asyncio.run(self._post(pinned, body, headers, guarded.host))
+        except (TimeoutError, httpx.TimeoutException):
             raise TransientDeliveryError(
                 f"webhook {shown} for {parcel.recipient} did not answer in time"
+                f" ({self._timeout_s:g} s)"
             ) from None
         except httpx.TransportError as exc:
             raise TransientDeliveryError(
@@ -122,6 +123,25 @@ class WebhookChannel:
                 f" {type(exc).__name__}: {exc}"
             ) from None
         return _receipt(response, shown, parcel.recipient)
+
+    async def _post(
+        self, url: httpx.URL, body: bytes, headers: dict[str, str], server_name: str
+    ) -> httpx.Response:
+        """POST within the call's deadline, on a connection of this call's own."""
+        async with (
+            asyncio.timeout(self._timeout_s),
+            httpx.AsyncClient(
+                timeout=httpx.Timeout(self._timeout_s),
+                limits=httpx.Limits(max_keepalive_connections=0),
+                follow_redirects=False,
+                trust_env=False,
+                verify=self._tls,
+                headers={"User-Agent": USER_AGENT},
+            ) as client,
+        ):
+            return await client.post(
+                url, content=body, headers=headers, extensions={"sni_hostname": server_name}
+            )
 
 
 def webhook_payload(parcel: Parcel) -> dict[str, Any]:
