@@ -23,6 +23,14 @@ log = logging.getLogger("reportgen.api")
 UNMATCHED_ROUTE = "unmatched"
 TRACE_HEADER = "x-trace-id"
 PROBE_ROUTES = frozenset({"/healthz", "/readyz", "/metrics"})
+KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+OTHER_METHOD = "other"
+
+
+def method_label(method: str) -> str:
+    """The request method as a metric label: a known method, else ``other``. Any string a client
+    sends is a method to the server, and each distinct one would be a new time series."""
+    return method if method in KNOWN_METHODS else OTHER_METHOD
 
 
 class RouteTemplates:
@@ -65,7 +73,10 @@ class ObservedRequests:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        method = scope["method"]
+        method = method_label(scope["method"])
+        attributes = {"http.request.method": method, "url.path": scope["path"]}
+        if method != scope["method"]:
+            attributes["http.request.method_original"] = scope["method"]
         carrier = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
         started = time.perf_counter()
         status = 500
@@ -74,7 +85,7 @@ class ObservedRequests:
             f"{method} {scope['path']}",
             context=propagate.extract(carrier),
             kind=SpanKind.SERVER,
-            attributes={"http.request.method": method, "url.path": scope["path"]},
+            attributes=attributes,
             record_exception=False,
             set_status_on_exception=False,
         ) as span:
