@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import secrets
 import tempfile
@@ -40,6 +41,8 @@ from reportgen.store.deliveries import DeliveryRepository
 from reportgen.store.runs import RunRepository
 from reportgen.store.tokens import TokenRepository
 
+log = logging.getLogger("reportgen")
+
 
 @dataclass(frozen=True)
 class Services:
@@ -61,8 +64,22 @@ class Services:
     runs: RunService
 
     def close(self) -> None:
-        self.warehouse.close()
-        self.store.dispose()
+        """Release what the services hold: each channel that has a ``close`` (its connections
+        or clients), the warehouse, the metadata DB's pool. One failing does not keep the rest
+        open."""
+        try:
+            for channel in self.channels.values():
+                close = getattr(channel, "close", None)
+                if callable(close):
+                    try:
+                        close()
+                    except Exception:
+                        log.exception("closing the %s channel failed", channel.kind)
+        finally:
+            try:
+                self.warehouse.close()
+            finally:
+                self.store.dispose()
 
 
 def duckdb_path(url: str) -> Path:
