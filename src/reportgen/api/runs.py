@@ -90,8 +90,14 @@ def list_runs(
         Query(),
     ] = None,
     schedule_id: Annotated[str | None, Query(max_length=36)] = None,
-    since: Annotated[datetime | None, Query(description="Runs created at or after.")] = None,
-    until: Annotated[datetime | None, Query(description="Runs created before.")] = None,
+    since: Annotated[
+        datetime | None,
+        Query(description="Runs whose fire time (the time they were due) is at or after this."),
+    ] = None,
+    until: Annotated[
+        datetime | None,
+        Query(description="Runs whose fire time (the time they were due) is before this."),
+    ] = None,
 ) -> RunPageView:
     page = api_state(request).services.runs.list(
         principal,
