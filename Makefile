@@ -54,6 +54,7 @@ bench: install-test ## Print performance figures as BENCH name=value unit
 	$(BIN)/python benchmarks/bench_pdf_table.py
 	$(BIN)/python benchmarks/bench_report.py
 	$(BIN)/python benchmarks/bench_ui.py
+	$(BIN)/python benchmarks/bench_export.py
 	$(BIN)/python benchmarks/bench_scheduler.py
 
 image: ## Build the container image (needs a Docker engine)

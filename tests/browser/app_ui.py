@@ -78,6 +78,7 @@ def sign_in(page: Page, server: AppServer, username: str) -> None:
     page.get_by_role("textbox", name="Password").fill(PASSWORDS[username])
     page.get_by_role("button", name="Sign in").click()
     expect(page.get_by_text("Signed in as")).to_be_visible()
+    wait_for_sign_in_cookie(page)  # writing it reruns the page: let that run end too
     settle(page)
 
 
@@ -106,6 +107,35 @@ def open_url_in_session(page: Page, path: str) -> None:
         }""",
         path,
     )
+
+
+def open_choices(page: Page, label: str) -> Locator:
+    """Open the option list of the select box or multiselect labelled `label`.
+
+    A click right after another list was closed with Escape is sometimes taken as the end of
+    that list's outside interaction and opens nothing, so click until the list is open.
+    """
+    box = page.get_by_role("combobox", name=label, exact=True)
+    for _ in range(3):
+        box.click()
+        try:
+            expect(box).to_have_attribute("aria-expanded", "true", timeout=2_000)
+        except AssertionError:
+            continue
+        return box
+    raise AssertionError(f"the list of {label!r} does not open")
+
+
+def choose(page: Page, label: str, option: str | re.Pattern[str]) -> None:
+    """Choose `option` in the select box or multiselect labelled `label` (the app reruns);
+    a multiselect's list, which stays open, is closed afterwards."""
+    with rerun(page):
+        box = open_choices(page, label)
+        if isinstance(option, str):
+            page.keyboard.type(option)
+        page.get_by_role("option", name=option, exact=isinstance(option, str)).click()
+    if box.get_attribute("aria-expanded") == "true":
+        page.keyboard.press("Escape")
 
 
 def table_rows(page: Page, table: Locator) -> list[dict[str, str]]:

@@ -11,7 +11,7 @@ from playwright.sync_api import Locator, Page, expect
 from pypdf import PdfReader
 from pytest_bdd import parsers, then, when
 
-from tests.browser.app_ui import non_emea_in, rerun, screenshot, settle, table_rows
+from tests.browser.app_ui import choose, non_emea_in, rerun, screenshot, settle, table_rows
 
 RENDER_TIMEOUT_MS = 90_000
 """Rendering the PDF (WeasyPrint, chart images from Chromium) on a busy two-core machine."""
@@ -56,22 +56,11 @@ def pdf_text(path: Path) -> str:
     return "\n".join(page.extract_text() for page in PdfReader(path).pages)
 
 
-def choose_in_multiselect(page: Page, label: str, option: str) -> None:
-    """Pick `option` in the multiselect labelled `label` (typing narrows the list)."""
-    with rerun(page):
-        page.get_by_role("combobox", name=label, exact=True).click()
-        page.keyboard.type(option)
-        page.get_by_role("option", name=option, exact=True).click()
-    page.keyboard.press("Escape")
-
-
 @when(parsers.parse('{user} starts from "{start}"'))
 def start_from(page: Page, start: str) -> None:
     chooser = page.get_by_role("combobox", name="Start from", exact=True)
     if chooser.input_value() != start:  # choosing the current start again reruns nothing
-        with rerun(page):
-            chooser.click()
-            page.get_by_role("option", name=start, exact=True).click()
+        choose(page, "Start from", start)
     with rerun(page):
         page.get_by_role("button", name="Start", exact=True).click()
     expect(page.get_by_role("textbox", name="Title", exact=True)).to_have_value(start)
@@ -85,8 +74,8 @@ def note_totals(page: Page, seen: dict[str, Any]) -> None:
 
 @when(parsers.parse('{user} filters "{dimension}" to "{value}"'))
 def filter_to(page: Page, dimension: str, value: str) -> None:
-    choose_in_multiselect(page, "Filter by", dimension)
-    choose_in_multiselect(page, dimension, value)
+    choose(page, "Filter by", dimension)
+    choose(page, dimension, value)
     expect(page.get_by_text("may see it")).to_contain_text(f"{dimension} in {value}")
 
 

@@ -33,6 +33,7 @@ from tests.browser.app_ui import STEP_TIMEOUT_MS, AppServer
 # defines it, and a star import makes those fixtures this conftest's.
 from tests.browser.builder_steps import *  # noqa: F403
 from tests.browser.common_steps import *  # noqa: F403
+from tests.browser.runs_steps import *  # noqa: F403
 from tests.conftest import REPO, make_settings
 
 CHROMIUM = Path(os.environ.get("REPORTGEN_CHROMIUM_PATH", "/usr/bin/chromium"))
