@@ -78,10 +78,10 @@ def test_a_spray_of_invalid_tokens_is_throttled_per_address_before_any_lookup(
 
 
 def test_invalid_tokens_get_no_bucket_and_cannot_evict_a_real_tokens_bucket(
-    app: FastAPI, tokens: dict[str, str]
+    app: FastAPI, tokens: dict[str, str], ticker: Ticker
 ) -> None:
     state = state_of(app)
-    state.limiter = RateLimiter(2, max_keys=3)
+    state.limiter = RateLimiter(2, clock=ticker, max_keys=3)
     state.failed_auth = RateLimiter(1_000_000)  # this test is about the per-token buckets
     ana = bearer(tokens["ana"])
     with TestClient(app) as client:
