@@ -265,7 +265,7 @@ def test_a_failed_quit_after_the_message_was_accepted_is_still_delivered(
     handler, url = broken_quit_relay(quit_answer)
 
     with caplog.at_level(logging.WARNING, logger="reportgen.delivery"):
-        receipt = channel(url, timeout_s=0.5).send(make_parcel(), "ana@example.com")
+        receipt = channel(url, timeout_s=1.0).send(make_parcel(), "ana@example.com")
 
     assert len(handler.messages) == 1
     assert "accepted by 127.0.0.1" in receipt.detail
