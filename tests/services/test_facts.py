@@ -544,3 +544,28 @@ def test_fact_ids_are_unique_and_url_safe(facts: FactService) -> None:
     assert all(i.replace("-", "").isalnum() and i == i.lower() for i in ids)
     # An average does not add up across channels: no share of total is claimed.
     assert not found.has("top_contributor_share")
+
+
+def test_kpis_and_a_narrative_of_one_spec_ask_the_same_period_questions(
+    facts: FactService, raw: dict[str, pd.DataFrame], counted: QueryCount
+) -> None:
+    """The narrative's totals come from the tiles' queries (all the spec's fact measures at
+    once), so a report asks each period once; every number still equals pandas."""
+    narrative = NarrativeBlock(measure="revenue", by="region")
+    kpis = KpiBlock(tiles=(KpiTile(measure="orders"), KpiTile(measure="revenue")))
+    spec = narrative_spec(narrative).model_copy(update={"blocks": (kpis, narrative)})
+    orders, revenue = facts.kpis(ANA, spec, kpis)
+    found = facts.narrative(ANA, spec, narrative)
+    now = rows(raw["orders"], "order_date", ("EMEA",), Q3)
+    assert found["total"].value == revenue.value.value == total(now)
+    assert orders.value.value == len(now)
+    assert found["total"].source.query_hash == revenue.value.source.query_hash
+    baselines = {c.comparison: c.baseline for c in revenue.comparisons}
+    assert found["prior_period_total"].source.query_hash == (
+        baselines[Comparison.PRIOR_PERIOD].source.query_hash
+    )
+    totals = [r for r in counted.requests if not r.dimensions and r.grain is None]
+    assert {r.measures for r in totals} == {("orders", "revenue")}
+    # The trend reads the narrative's measure alone: the rows a chart of it reads.
+    (series,) = [r for r in counted.requests if r.grain is not None]
+    assert series.measures == ("revenue",)

@@ -5,27 +5,36 @@ from __future__ import annotations
 import io
 import json
 import re
-from datetime import UTC, datetime
+from collections import Counter
+from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Any
 
 import openpyxl
+import plotly.graph_objects as go
 import pytest
 from pypdf import PdfReader
 
 from reportgen.artifacts import read_manifest, verify_bundle
 from reportgen.bootstrap import Services
 from reportgen.domain.catalog import TimeGrain
-from reportgen.domain.spec import ReportSpec
+from reportgen.domain.query import Filter, Operator, TimeRange
+from reportgen.domain.spec import ChartBlock, ReportSpec
+from reportgen.domain.sql import CompiledQuery
 from reportgen.errors import InvalidInput
 from reportgen.rendering.specfiles import load_spec_file
+from reportgen.services import reports as reports_module
 from reportgen.services.documents import DocumentBuilder
+from reportgen.services.queries import QueryResult, SharedRuns
 from reportgen.services.render import Format
 from reportgen.services.report_data import partial_buckets
+from reportgen.services.reports import ReportPreview
 from tests.conftest import ANA, REPO, VICTOR
 
 AS_OF = datetime(2026, 10, 31, 7, 30, tzinfo=UTC)
 EXECUTIVE = REPO / "report_templates/executive_summary/sample.yml"
 OPERATIONS = REPO / "report_templates/operational_status/sample.yml"
+STARTER = REPO / "report_templates/executive_summary/spec.yml"  # the builder's first draft
 OTHER_REGIONS = ("Americas", "APAC")
 
 
@@ -251,3 +260,98 @@ def test_a_table_by_month_labels_and_formats_its_periods(services: Services) -> 
     table = next(b.table for b in document.blocks if b.table is not None)
     assert table.columns == ("Order date (month)", "Orders")
     assert [row[0].text for row in table.rows] == ["Jul 2026", "Aug 2026", "Sep 2026"]
+
+
+# -- speed without changing a number ---------------------------------------------------------------
+
+
+def starter_spec(*countries: str) -> ReportSpec:
+    """The builder's Executive summary over a fixed period, filtered by country."""
+    period = TimeRange(start=date(2026, 1, 1), end=date(2026, 11, 1))
+    filters = (Filter(field="country", op=Operator.IN, value=countries),)
+    return spec_of(STARTER).model_copy(update={"time_range": period, "filters": filters})
+
+
+@pytest.fixture
+def fetched(services: Services, monkeypatch: pytest.MonkeyPatch) -> Counter[str]:
+    """Warehouse fetches by query fingerprint (they still run for real)."""
+    seen: Counter[str] = Counter()
+    fetch = services.warehouse.fetch
+
+    def counting(query: CompiledQuery, *, timeout_s: float) -> object:
+        seen[query.fingerprint] += 1
+        return fetch(query, timeout_s=timeout_s)
+
+    monkeypatch.setattr(services.warehouse, "fetch", counting)
+    return seen
+
+
+def test_a_preview_asks_each_question_once_and_audits_it_once(
+    services: Services, fetched: Counter[str]
+) -> None:
+    """Blocks asking for the same rows share one governed query, even when run at once."""
+    preview = services.reports.preview(ANA, starter_spec("France"), today=AS_OF.date())
+    distinct = {r.query_hash for r in preview.queried}
+    report_queries = {h: n for h, n in fetched.items() if h in distinct}
+    assert report_queries and set(report_queries.values()) == {1}
+    assert len(distinct) < len(preview.queried)  # some blocks did share
+    audited = [
+        e.details["query_hash"]
+        for e in services.audit.recent(actor="ana", action="dataset.query", limit=1000)
+    ]
+    assert sorted(audited) == sorted(distinct)
+    # The KPI tiles, the narrative and the table's totals quote one query for the period.
+    kpis = next(b for b in preview.blocks if b.kpis)
+    narrative = next(b for b in preview.blocks if b.facts is not None)
+    table = next(b for b in preview.blocks if b.table is not None)
+    assert narrative.facts is not None and table.table is not None
+    assert table.table.totals is not None
+    revenue = kpis.kpis[0]
+    assert revenue.measure == "revenue"
+    assert narrative.facts["total"].value == revenue.value.value
+    assert narrative.facts["total"].source.query_hash == revenue.value.source.query_hash
+    assert table.table.totals.query_hash == revenue.value.source.query_hash
+
+
+def test_previews_of_the_same_rows_share_their_figures(
+    services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    built: list[str] = []
+    build = reports_module.build_figure
+
+    def counting(block: ChartBlock, *args: Any, **kwargs: Any) -> go.Figure:
+        built.append(block.title)
+        return build(block, *args, **kwargs)
+
+    monkeypatch.setattr(reports_module, "build_figure", counting)
+    first = services.reports.preview(ANA, starter_spec("France"), today=AS_OF.date())
+    again = services.reports.preview(ANA, starter_spec("France"), today=AS_OF.date())
+    other = services.reports.preview(ANA, starter_spec("Spain"), today=AS_OF.date())
+
+    def figure(preview: ReportPreview) -> go.Figure:
+        return next(b.figure for b in preview.blocks if b.figure is not None)
+
+    assert built == ["Revenue by month", "Revenue by month"]  # France once, Spain once
+    assert figure(again) is figure(first)
+    assert figure(other) is not figure(first)
+    assert figure(other).to_json() != figure(first).to_json()
+    services.reports.clear_cache()
+    services.queries.clear_cache()
+    fresh = services.reports.preview(ANA, starter_spec("France"), today=AS_OF.date())
+    assert len(built) == 3
+    assert figure(fresh) is not figure(first)
+    assert figure(fresh).to_json() == figure(first).to_json()
+
+
+def test_a_shared_question_fails_alike_for_every_asker() -> None:
+    runs = SharedRuns()
+    asked: list[str] = []
+
+    def refuse() -> QueryResult:
+        asked.append("refused")
+        raise InvalidInput("not this one")
+
+    for _ in range(2):
+        with pytest.raises(InvalidInput, match="not this one"):
+            runs.run("key", refuse)
+    assert asked == ["refused"]

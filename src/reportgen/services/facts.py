@@ -150,7 +150,7 @@ class FactService:
         formatter = LocaleFormatter(spec.layout.locale, spec.layout.currency)
         window = self._window(spec, dataset)
         makers = {t.measure: _measure_facts(dataset, t.measure, formatter) for t in block.tiles}
-        measures = tuple(makers)
+        measures = _fact_measures(spec, tuple(makers))
         current = self._run(principal, dataset.name, measures, spec.filters, window.current)
         wanted = {c for t in block.tiles for c in t.compare}
         earlier: dict[Comparison, QueryResult] = {}
@@ -246,7 +246,7 @@ class FactService:
         formatter = LocaleFormatter(spec.layout.locale, spec.layout.currency)
         m = _measure_facts(dataset, block.measure, formatter)
         window = self._window(spec, dataset)
-        measures = (block.measure,)
+        measures = _fact_measures(spec, (block.measure,))
 
         def run(
             dimensions: tuple[str, ...],
@@ -256,7 +256,8 @@ class FactService:
             return self._run(
                 principal,
                 dataset.name,
-                measures,
+                # The series is the block's measure alone: the rows a chart of it reads.
+                (block.measure,) if grain is not None else measures,
                 spec.filters,
                 time_range,
                 dimensions=dimensions,
@@ -527,6 +528,19 @@ class _TargetResult:
 def _next_month(day: date) -> date:
     """The first day of the month after `day`'s."""
     return date(day.year + (day.month == 12), day.month % 12 + 1, 1)
+
+
+def _fact_measures(spec: ReportSpec, own: tuple[str, ...]) -> tuple[str, ...]:
+    """The measures a fact block's totals query: every measure the spec's KPI tiles and
+    narratives quote, in the spec's order, and the block's `own`. Fact blocks over the same
+    period then ask one question between them (a table of those measures shares it too)."""
+    quoted: list[str] = []
+    for block in spec.blocks:
+        if isinstance(block, KpiBlock):
+            quoted += (tile.measure for tile in block.tiles)
+        elif isinstance(block, NarrativeBlock):
+            quoted.append(block.measure)
+    return tuple(dict.fromkeys((*quoted, *own)))
 
 
 def _measure(dataset: Dataset, name: str) -> Measure:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Hashable, Iterator
+from concurrent.futures import Future
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -53,11 +54,19 @@ class QueryResult:
     access: tuple[str, ...]
     elapsed_ms: float
     cached: bool = False
+    _frame: pd.DataFrame | None = field(default=None, init=False, repr=False, compare=False)
 
     @property
     def frame(self) -> pd.DataFrame:
-        frame: pd.DataFrame = self.table.to_pandas()
-        return frame
+        """The rows as a DataFrame, converted once (pandas copies on write: readers share it).
+
+        Small results convert on this thread: handing a few rows to Arrow's pool costs more
+        than it saves when the preview's blocks convert theirs at the same time."""
+        if self._frame is None:
+            frame = self.table.to_pandas(use_threads=self.table.num_rows > 10_000)
+            object.__setattr__(self, "_frame", frame)  # a cache, not a field: still immutable
+        assert self._frame is not None
+        return self._frame
 
     @property
     def row_count(self) -> int:
@@ -95,7 +104,35 @@ class _Cache:
             self._entries.clear()
 
 
+class SharedRuns:
+    """The results of one piece of work, such as a report's preview, by principal and request.
+
+    A request asked again within it (by another block, or at the same moment from another
+    thread) is answered with the first answer: checked, run and audited once.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._runs: dict[Hashable, Future[QueryResult]] = {}
+
+    def run(self, key: Hashable, compute: Callable[[], QueryResult]) -> tuple[QueryResult, bool]:
+        """The result for `key` and whether this call computed it."""
+        with self._lock:
+            future = self._runs.get(key)
+            first = future is None
+            if future is None:
+                future = self._runs[key] = Future()
+        if first:
+            try:
+                future.set_result(compute())
+            except BaseException as exc:
+                future.set_exception(exc)
+                raise
+        return future.result(), first
+
+
 _recorder: ContextVar[list[QueryResult] | None] = ContextVar("query_recorder", default=None)
+_shared: ContextVar[SharedRuns | None] = ContextVar("shared_runs", default=None)
 
 
 class QueryService:
@@ -235,7 +272,18 @@ class QueryService:
     # -- reading -----------------------------------------------------------------------------
 
     def run(self, principal: Principal, request: QueryRequest) -> QueryResult:
-        """Run an aggregate query as `principal`."""
+        """Run an aggregate query as `principal` (once per `sharing` context)."""
+        shared = _shared.get()
+        if shared is None:
+            return self._run(principal, request)
+        key = (principal.model_dump_json(), request)
+        result, first = shared.run(key, lambda: self._run(principal, request))
+        recorder = _recorder.get()
+        if not first and recorder is not None:
+            recorder.append(result)
+        return result
+
+    def _run(self, principal: Principal, request: QueryRequest) -> QueryResult:
         dataset = self.dataset(principal, request.dataset)
         plan = self.plan(principal, dataset)
         request = check_request(dataset, request, masked=plan.masks.keys())
@@ -371,6 +419,16 @@ class QueryService:
         if recorder is not None:
             recorder.append(result)
         return result
+
+    @contextmanager
+    def sharing(self, runs: SharedRuns) -> Iterator[SharedRuns]:
+        """Answer a request asked again within this context (in any thread entering it with
+        the same `runs`) with its first result, instead of running and auditing it again."""
+        token = _shared.set(runs)
+        try:
+            yield runs
+        finally:
+            _shared.reset(token)
 
     @contextmanager
     def recording(self) -> Iterator[list[QueryResult]]:

@@ -10,6 +10,7 @@ the PDF the user previewed.
 from __future__ import annotations
 
 import hashlib
+import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -17,6 +18,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
 import plotly.graph_objects as go
+import pyarrow as pa
+from cachetools import LRUCache
 
 from reportgen.domain.catalog import Catalog, Dataset
 from reportgen.domain.facts import Fact, FactSet
@@ -40,7 +43,7 @@ from reportgen.rendering.markdown import markdown_to_html
 from reportgen.rendering.narrative import write_narrative
 from reportgen.services.facts import FactService, KpiFacts
 from reportgen.services.ports import AuditSink
-from reportgen.services.queries import QueryResult, QueryService
+from reportgen.services.queries import QueryResult, QueryService, SharedRuns
 from reportgen.services.report_data import ChartData, ReportQueries, TableData
 
 
@@ -99,6 +102,16 @@ def result_sha256(result: QueryResult) -> str:
 
 PREVIEW_WORKERS = 4
 """Blocks prepared at once: DuckDB queries release the GIL, so two cores stay busy."""
+FIGURES_KEPT = 256
+"""Chart figures kept per process, by their data's content and the chart's definition."""
+
+
+def table_sha256(table: pa.Table) -> str:
+    """SHA-256 of a result's rows and types (its Arrow IPC stream): what a figure is drawn from."""
+    sink = pa.BufferOutputStream()
+    with pa.ipc.new_stream(sink, table.schema) as writer:
+        writer.write_table(table)
+    return hashlib.sha256(sink.getvalue()).hexdigest()
 
 
 class ReportService:
@@ -117,6 +130,15 @@ class ReportService:
         self.audit = audit
         self._data = ReportQueries(queries)
         self._today = today
+        # Building a plotly figure costs tens of milliseconds; the same rows drawn the same way
+        # (a preview rebuilt from cached results) reuse it. Figures are never mutated after.
+        self._figures: LRUCache[tuple[str, ...], go.Figure] = LRUCache(maxsize=FIGURES_KEPT)
+        self._figures_lock = threading.Lock()
+
+    def clear_cache(self) -> None:
+        """Forget the figures drawn so far."""
+        with self._figures_lock:
+            self._figures.clear()
 
     def check(self, principal: Principal, spec: ReportSpec) -> None:
         """Raise InvalidInput listing every problem of `spec` for `principal`, with paths."""
@@ -172,10 +194,13 @@ class ReportService:
         day = today or self._today()
         resolved = spec.with_parameters(parameters or {}).resolved(day)
         dataset = self.queries.dataset(principal, resolved.dataset)
+        # Blocks often ask for the same rows (a table's totals are the KPI tiles' period, a
+        # chart is the narrative's series): each distinct request runs once per preview.
+        shared = SharedRuns()
 
         def prepare(index: int, block: Block) -> tuple[PreviewBlock, list[QueryResult], float]:
             started = time.perf_counter()
-            with self.queries.recording() as queried:
+            with self.queries.sharing(shared), self.queries.recording() as queried:
                 prepared = self._preview_block(principal, resolved, dataset, index, block)
             if on_figure is not None and prepared.figure is not None:
                 on_figure(prepared.figure)
@@ -203,13 +228,7 @@ class ReportService:
         match block:
             case ChartBlock():
                 data = self._data.chart(principal, spec, dataset, block)
-                figure = build_figure(
-                    block,
-                    data.result.frame,
-                    x_column=data.x_column,
-                    dataset=dataset,
-                    currency=spec.layout.currency,
-                )
+                figure = self._figure(block, data, dataset, spec.layout.currency)
                 return PreviewBlock(index, block, chart=data, figure=figure)
             case TableBlock():
                 return PreviewBlock(index, block, table=self._data.table(principal, spec, block))
@@ -227,6 +246,31 @@ class ReportService:
                 return PreviewBlock(index, block, html=markdown_to_html(block.markdown))
             case CoverBlock() | PageBreakBlock():
                 return PreviewBlock(index, block)
+
+    def _figure(
+        self, block: ChartBlock, data: ChartData, dataset: Dataset, currency: str
+    ) -> go.Figure:
+        """The chart's figure, drawn once per rows, chart, dataset version and currency."""
+        key = (
+            table_sha256(data.result.table),
+            block.model_dump_json(),
+            data.x_column,
+            dataset.version,
+            currency,
+        )
+        with self._figures_lock:
+            figure = self._figures.get(key)
+        if figure is None:
+            figure = build_figure(
+                block,
+                data.result.frame,
+                x_column=data.x_column,
+                dataset=dataset,
+                currency=currency,
+            )
+            with self._figures_lock:
+                self._figures[key] = figure
+        return figure
 
 
 def logical_time(value: datetime | None = None) -> datetime:
