@@ -163,14 +163,21 @@ _CONTENT_HEIGHT = """() => Math.max(...[...document.querySelectorAll(
 def screenshot(page: Page, name: str) -> Path:
     """Keep a full-page screenshot as a test artifact; returns its path.
 
-    The window is made as tall as the page's content for the shot, then put back.
+    The window is made as tall as the page's content for the shot (again while images that
+    load once in view make it taller), then put back.
     """
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     path = SCREENSHOTS / f"{re.sub(r'[^a-z0-9-]+', '-', name.lower()).strip('-')}.png"
     size = page.viewport_size or {"width": 1280, "height": 800}
-    height = int(page.evaluate(_CONTENT_HEIGHT))
-    page.set_viewport_size({"width": size["width"], "height": max(size["height"], height)})
     try:
+        height = size["height"]
+        for _ in range(5):  # images loaded once in view (the PDF's pages) make the page taller
+            content = int(page.evaluate(_CONTENT_HEIGHT))
+            if content <= height:
+                break
+            height = content
+            page.set_viewport_size({"width": size["width"], "height": height})
+            page.wait_for_function("() => [...document.images].every(image => image.complete)")
         page.screenshot(path=path, full_page=True)
     finally:
         page.set_viewport_size(size)
