@@ -18,7 +18,7 @@ def schema_differences(connection: Connection, target: MetaData) -> list[object]
     return list(compare_metadata(context, target))
 
 
-HEAD = "0004"
+HEAD = "0005"
 
 
 def test_head_is_the_newest_shipped_revision(empty_store: MetadataStore) -> None:

@@ -12,7 +12,7 @@ from sqlalchemy import insert, select
 from reportgen.domain.principal import Role
 from reportgen.domain.runs import DeliveryStatus, IllegalTransition, RunLost, RunStatus, Stage
 from reportgen.store import MetadataStore
-from reportgen.store.deliveries import DeliveryRepository
+from reportgen.store.deliveries import DeliveryRepository, NewArtifact
 from reportgen.store.runs import RunRepository
 from reportgen.store.tables import run_transitions, saved_reports, schedules
 
@@ -252,3 +252,75 @@ def test_concurrent_workers_claim_each_run_once(repo: RunRepository) -> None:
             .all()
         )
     assert sorted(moves) == sorted(ids)
+
+
+def test_a_delivery_is_claimed_by_one_attempt_of_a_run_its_worker_holds(
+    repo: RunRepository, ledger: DeliveryRepository
+) -> None:
+    run_id = record(repo)
+    assert repo.claim("w1", NOW) is not None
+    delivery = ledger.open(run_id, "email", "ana@example.com", NOW)
+    assert ledger.claim(delivery.id, worker_id="w2", attempt=1, now=NOW) == "lost"
+    assert ledger.claim(delivery.id, worker_id="w1", attempt=2, now=NOW) == "lost"
+    assert ledger.claim(delivery.id, worker_id="w1", attempt=1, now=NOW) == "claimed"
+    assert ledger.claim(delivery.id, worker_id="w1", attempt=1, now=NOW) == "taken"
+    (sending,) = ledger.of_runs([run_id])
+    assert sending.status is DeliveryStatus.SENDING
+    assert sending.claimed_by == "worker w1 (attempt 1)"
+    # The claiming attempt itself never calls its own delivery unknown; a later one does.
+    assert ledger.mark_unknown(delivery.id, worker_id="w1", attempt=1, now=NOW) is None
+    unknown = ledger.mark_unknown(delivery.id, worker_id="w2", attempt=2, now=NOW)
+    assert unknown is not None and unknown.status is DeliveryStatus.UNKNOWN
+    assert unknown.last_error is not None and "worker w1 (attempt 1)" in unknown.last_error
+    assert ledger.mark_unknown(delivery.id, worker_id="w2", attempt=2, now=NOW) is None
+
+
+def test_a_failed_delivery_is_reopened_for_a_retry(
+    repo: RunRepository, ledger: DeliveryRepository
+) -> None:
+    run_id = record(repo)
+    failed = ledger.open(run_id, "email", "ana@example.com", NOW)
+    ledger.record_attempt(failed.id, outcome="permanent", detail="550", now=NOW)
+    done = ledger.open(run_id, "email", "bob@example.com", NOW)
+    ledger.record_attempt(done.id, outcome="delivered", detail="<id>", now=NOW)
+    assert ledger.reopen_failed(run_id) == 1
+    statuses = {d.recipient: d.status for d in ledger.of_runs([run_id])}
+    assert statuses == {
+        "ana@example.com": DeliveryStatus.PENDING,
+        "bob@example.com": DeliveryStatus.DELIVERED,
+    }
+
+
+def test_the_reapers_move_needs_the_heartbeat_still_stale(repo: RunRepository) -> None:
+    run_id = record(repo)
+    repo.claim("w1", NOW)
+    repo.heartbeat("w1", NOW + timedelta(seconds=20))
+    with pytest.raises(RunLost, match="not stale"):
+        repo.move(
+            run_id,
+            [RunStatus.FAILED, RunStatus.RETRYING],
+            now=NOW + timedelta(seconds=25),
+            expect=[RunStatus.RUNNING],
+            stale_before=NOW + timedelta(seconds=10),
+        )
+    moved = repo.move(
+        run_id,
+        [RunStatus.FAILED, RunStatus.RETRYING],
+        now=NOW + timedelta(seconds=60),
+        expect=[RunStatus.RUNNING],
+        stale_before=NOW + timedelta(seconds=30),
+    )
+    assert moved.status is RunStatus.RETRYING
+
+
+def test_artifacts_keep_the_audience_they_were_rendered_for(
+    repo: RunRepository, ledger: DeliveryRepository
+) -> None:
+    run_id = record(repo)
+    ledger.add_artifacts(
+        run_id,
+        [NewArtifact("pdf", "runs/a/x.pdf", "0" * 64, 3, "application/pdf", "roles=admin|")],
+        NOW,
+    )
+    (stored,) = ledger.artifacts(run_id)
+    assert stored.audience == "roles=admin|"

@@ -120,15 +120,22 @@ class Transition:
 
 class DeliveryStatus(StrEnum):
     PENDING = "pending"  # not sent yet (or its last attempt failed and will be retried)
+    SENDING = "sending"  # claimed by one worker's attempt, which is handing it to the channel
     DELIVERED = "delivered"
     FAILED = "failed"  # refused for good: an address or URL that will never work
     SKIPPED = "skipped"  # deliberately not sent (a recipient with no account), with a reason
+    # Found "sending" by a later attempt: the worker sending it stopped before recording the
+    # outcome, so it may or may not have arrived. Never resent by itself; a replay resends it.
+    UNKNOWN = "unknown"
+
+
+DeliveryOutcome = Literal["delivered", "transient", "permanent", "skipped", "unknown"]
 
 
 @dataclass(frozen=True)
 class DeliveryAttempt:
     at: datetime
-    outcome: Literal["delivered", "transient", "permanent", "skipped"]
+    outcome: DeliveryOutcome
     detail: str | None
 
 
@@ -147,6 +154,7 @@ class Delivery:
     delivered_at: datetime | None
     created_at: datetime
     history: tuple[DeliveryAttempt, ...] = ()
+    claimed_by: str | None = None  # "worker attempt N" that last claimed it for sending
 
 
 @dataclass(frozen=True)
@@ -162,6 +170,9 @@ class ArtifactRecord:
     size_bytes: int
     content_type: str
     created_at: datetime
+    # The policy key of the audience whose render this file is; None on rows from before it
+    # was recorded (shown to admins only).
+    audience: str | None = None
 
 
 @dataclass(frozen=True)
@@ -198,6 +209,15 @@ def retries_left(policy: RetryPolicy, attempt: int) -> bool:
 def is_stale(heartbeat_at: datetime | None, now: datetime, stale_after_s: float) -> bool:
     """Whether a running run's worker has been silent for longer than ``stale_after_s``."""
     return heartbeat_at is None or (now - heartbeat_at).total_seconds() > stale_after_s
+
+
+def unknown_reason(claimed_by: str | None) -> str:
+    """Why a delivery found mid-send is not sent again."""
+    return (
+        f"{claimed_by or 'an earlier attempt'} stopped while sending it, before its outcome was"
+        " recorded: it may or may not have arrived. It is not resent by itself; replay the run"
+        " to send it again"
+    )
 
 
 def unchanged_reason(run_id: str) -> str:

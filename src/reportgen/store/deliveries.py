@@ -2,7 +2,10 @@
 
 - Deliveries are unique on ``(run_id, channel, recipient)`` and inserted if absent, so a run
   resumed after a crash finds the ones already delivered and does not send them again; each
-  attempt is one ``delivery_attempts`` row.
+  attempt is one ``delivery_attempts`` row. Before sending, a worker claims a delivery with one
+  conditional UPDATE (pending, and its run still running under that worker and attempt), so a
+  delivery is handed to a channel by one attempt only; one found still "sending" by a later
+  attempt is marked unknown instead of being sent again.
 - Artifacts are the files a run stored, with their SHA-256.
 - Run requests keep a run-now ``Idempotency-Key`` per user, so a repeated request is one run.
 - Schedule notices remember a notice was sent to a schedule's owner, so it is sent once.
@@ -15,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal, cast
 
-from sqlalchemy import Engine, delete, insert, select, update
+from sqlalchemy import Engine, and_, delete, exists, insert, not_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import RowMapping
 
@@ -23,9 +26,12 @@ from reportgen.domain.runs import (
     ArtifactRecord,
     Delivery,
     DeliveryAttempt,
+    DeliveryOutcome,
     DeliveryStatus,
     Run,
+    RunStatus,
     Trigger,
+    unknown_reason,
 )
 from reportgen.store.engine import write_transaction
 from reportgen.store.runs import RunRepository
@@ -35,6 +41,7 @@ from reportgen.store.tables import (
     delivery_attempts,
     new_id,
     run_requests,
+    runs,
     schedule_notices,
 )
 
@@ -44,6 +51,11 @@ class _KeyTaken(Exception):
 
 
 AttemptOutcome = Literal["delivered", "transient", "permanent", "skipped"]
+ClaimResult = Literal["claimed", "taken", "lost"]
+
+
+def _claimer(worker_id: str | None, attempt: int | None) -> str | None:
+    return f"worker {worker_id} (attempt {attempt})" if worker_id else None
 
 
 def _delivery(row: RowMapping, history: tuple[DeliveryAttempt, ...] = ()) -> Delivery:
@@ -59,6 +71,7 @@ def _delivery(row: RowMapping, history: tuple[DeliveryAttempt, ...] = ()) -> Del
         delivered_at=row["delivered_at"],
         created_at=row["created_at"],
         history=history,
+        claimed_by=_claimer(row["claimed_by"], row["claimed_attempt"]),
     )
 
 
@@ -69,6 +82,7 @@ class NewArtifact:
     sha256: str
     size_bytes: int
     content_type: str
+    audience: str | None = None
 
 
 class DeliveryRepository:
@@ -119,6 +133,110 @@ class DeliveryRepository:
             )
         return _delivery(row)
 
+    def claim(
+        self, delivery_id: str, *, worker_id: str, attempt: int, now: datetime
+    ) -> ClaimResult:
+        """Mark a pending delivery "sending" for ``worker_id``'s ``attempt`` of its run.
+
+        "claimed" when this call did; "lost" when the run is no longer running under that
+        worker and attempt (reaped, retried or finished by another); "taken" when the delivery
+        is no longer pending. The run's row is share-locked first on PostgreSQL, so a reaper
+        moving the run waits for this claim (and sees it) or wins and this claim is "lost".
+        """
+        held = and_(
+            runs.c.status == RunStatus.RUNNING,
+            runs.c.worker_id == worker_id,
+            runs.c.attempt == attempt,
+        )
+        with write_transaction(self._engine) as connection:
+            run_id = connection.execute(
+                select(deliveries.c.run_id).where(deliveries.c.id == delivery_id)
+            ).scalar_one_or_none()
+            if run_id is None:
+                return "taken"
+            locked = connection.execute(
+                select(runs.c.id).where(runs.c.id == run_id, held).with_for_update(read=True)
+            ).first()
+            if locked is None:
+                return "lost"
+            changed = connection.execute(
+                update(deliveries)
+                .where(
+                    deliveries.c.id == delivery_id,
+                    deliveries.c.status == DeliveryStatus.PENDING,
+                    exists().where(runs.c.id == deliveries.c.run_id, held),
+                )
+                .values(
+                    status=DeliveryStatus.SENDING,
+                    claimed_by=worker_id,
+                    claimed_attempt=attempt,
+                    claimed_at=now,
+                )
+            ).rowcount
+        return "claimed" if changed == 1 else "taken"
+
+    def mark_unknown(
+        self, delivery_id: str, *, worker_id: str, attempt: int, now: datetime
+    ) -> Delivery | None:
+        """Mark a delivery left "sending" by another worker or attempt as unknown (it may have
+        arrived; it is not sent again); None when it was not in that state."""
+        with write_transaction(self._engine) as connection:
+            row = (
+                connection.execute(
+                    select(deliveries).where(
+                        deliveries.c.id == delivery_id,
+                        deliveries.c.status == DeliveryStatus.SENDING,
+                        not_(
+                            and_(
+                                deliveries.c.claimed_by == worker_id,
+                                deliveries.c.claimed_attempt == attempt,
+                            )
+                        ),
+                    )
+                )
+                .mappings()
+                .first()
+            )
+            if row is None:
+                return None
+            reason = unknown_reason(_claimer(row["claimed_by"], row["claimed_attempt"]))
+            changed = connection.execute(
+                update(deliveries)
+                .where(
+                    deliveries.c.id == delivery_id,
+                    deliveries.c.status == DeliveryStatus.SENDING,
+                    deliveries.c.claimed_by == row["claimed_by"],
+                    deliveries.c.claimed_attempt == row["claimed_attempt"],
+                )
+                .values(status=DeliveryStatus.UNKNOWN, last_error=reason)
+            ).rowcount
+            if changed != 1:  # its sender recorded the outcome meanwhile (PostgreSQL)
+                return None
+            connection.execute(
+                insert(delivery_attempts).values(
+                    delivery_id=delivery_id, at=now, outcome="unknown", detail=reason
+                )
+            )
+            found = (
+                connection.execute(select(deliveries).where(deliveries.c.id == delivery_id))
+                .mappings()
+                .one()
+            )
+        return _delivery(found)
+
+    def reopen_failed(self, run_id: str) -> int:
+        """Make the run's deliveries that failed for good pending again (a retry by hand, after
+        the address or target was fixed); returns how many."""
+        with self._engine.begin() as connection:
+            return connection.execute(
+                update(deliveries)
+                .where(
+                    deliveries.c.run_id == run_id,
+                    deliveries.c.status == DeliveryStatus.FAILED,
+                )
+                .values(status=DeliveryStatus.PENDING, next_attempt_at=None)
+            ).rowcount
+
     def record_attempt(
         self,
         delivery_id: str,
@@ -141,6 +259,8 @@ class DeliveryRepository:
                     delivery_id=delivery_id, at=now, outcome=outcome, detail=detail
                 )
             )
+            # Unguarded on purpose: what the channel answered is the truth, even when a later
+            # attempt meanwhile marked the delivery unknown.
             connection.execute(
                 update(deliveries)
                 .where(deliveries.c.id == delivery_id)
@@ -174,7 +294,7 @@ class DeliveryRepository:
                     attempts.setdefault(row.delivery_id, []).append(
                         DeliveryAttempt(
                             at=row.at,
-                            outcome=cast("AttemptOutcome", row.outcome),
+                            outcome=cast("DeliveryOutcome", row.outcome),
                             detail=row.detail,
                         )
                     )
@@ -204,6 +324,7 @@ class DeliveryRepository:
                         size_bytes=file.size_bytes,
                         content_type=file.content_type,
                         created_at=now,
+                        audience=getattr(file, "audience", None),
                     )
                 )
 
@@ -223,6 +344,7 @@ class DeliveryRepository:
                     size_bytes=row["size_bytes"],
                     content_type=row["content_type"],
                     created_at=row["created_at"],
+                    audience=row["audience"],
                 )
                 for row in rows
             ]

@@ -345,11 +345,14 @@ class RunRepository:
         held_by: str | None = None,
         expect: Sequence[RunStatus] | None = None,
         values: Mapping[str, Any] | None = None,
+        stale_before: datetime | None = None,
     ) -> Run:
         """Move a run through ``path`` (one transition row per step) and set ``values``.
 
         ``held_by`` demands that this worker still holds the run, ``expect`` that it is in one
-        of these statuses; otherwise `RunLost`. An illegal step raises `IllegalTransition`.
+        of these statuses, ``stale_before`` that its last heartbeat is older than that (the
+        reaper: a heartbeat written since it looked saves the run); otherwise `RunLost`. An
+        illegal step raises `IllegalTransition`.
         """
         with write_transaction(self._engine) as connection:
             current = self._get(connection, run_id)
@@ -361,6 +364,10 @@ class RunRepository:
                 current.status is not RunStatus.RUNNING or current.worker_id != held_by
             ):
                 raise RunLost(f"run {run_id} is no longer held by {held_by}")
+            if stale_before is not None and not (
+                current.heartbeat_at is None or current.heartbeat_at < stale_before
+            ):
+                raise RunLost(f"run {run_id} heartbeated at {current.heartbeat_at}: not stale")
             status: RunStatus = current.status
             for step in path:
                 check_transition(status, step)
@@ -369,10 +376,12 @@ class RunRepository:
             guard = [runs.c.id == run_id, runs.c.status == current.status]
             if held_by is not None:
                 guard.append(runs.c.worker_id == held_by)
+            if stale_before is not None:
+                guard.append(or_(runs.c.heartbeat_at.is_(None), runs.c.heartbeat_at < stale_before))
             changed = connection.execute(
                 update(runs).where(*guard).values(status=status, stage=stage, **dict(values or {}))
             ).rowcount
-            if changed != 1:  # pragma: no cover - the write lock or row lock prevents this
+            if changed != 1:  # a heartbeat or claim committed between the read and the update
                 raise RunLost(f"run {run_id} changed while it was being moved")
             moved = self._get(connection, run_id)
             assert moved is not None

@@ -269,6 +269,10 @@ deliveries = Table(
     Column("last_error", Text),
     Column("delivered_at", UtcDateTime()),
     _created_at(),
+    # Who is handing it to the channel while it is "sending": worker id and run attempt.
+    Column("claimed_by", String(200)),
+    Column("claimed_attempt", Integer),
+    Column("claimed_at", UtcDateTime()),
     UniqueConstraint("run_id", "channel", "recipient"),
     Index(None, "status", "next_attempt_at"),
 )
@@ -296,6 +300,8 @@ artifacts = Table(
     Column("content_type", String(100), nullable=False),
     _created_at(),
     Column("manifest", JSON),
+    # The policy key of the audience the file was rendered for: a person sees only their own.
+    Column("audience", Text),
     Index(None, "run_id"),
     Index(None, "sha256"),
 )
