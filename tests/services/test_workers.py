@@ -47,3 +47,66 @@ def test_a_pool_drains_the_queue_and_stops(harness: Harness) -> None:  # noqa: F
 def test_a_pool_needs_a_worker(harness: Harness) -> None:  # noqa: F811
     with pytest.raises(ValueError, match="at least one worker"):
         WorkerPool(harness.runs, size=0, poll_s=1, worker_id="w")
+
+
+def _blocking_email(harness: Harness, release: threading.Event) -> None:  # noqa: F811
+    email = harness.email
+    real_send = email.send
+
+    def held_send(parcel: object, target: str) -> object:
+        release.wait(DEADLINE_S)
+        return real_send(parcel, target)  # type: ignore[arg-type]
+
+    email.send = held_send  # type: ignore[method-assign]
+
+
+def test_a_stopping_pool_heartbeats_its_runs_until_they_end(harness: Harness) -> None:  # noqa: F811
+    schedule = harness.schedule()
+    run = harness.runs.record_fire(schedule, FIRE)
+    assert run is not None
+    release = threading.Event()
+    _blocking_email(harness, release)
+    pool = WorkerPool(harness.runs, size=1, poll_s=0.02, worker_id="pool-1")
+    pool.start()
+    stopped: list[bool] = []
+    stopper = threading.Thread(target=lambda: stopped.append(pool.stop(timeout=DEADLINE_S)))
+    try:
+        pool.wake()
+        wait_for(lambda: pool.in_flight == 1, "the run to start")
+        stopper.start()
+        wait_for(pool._stopping.is_set, "the pool to be stopping")
+        harness.clock.now += timedelta(minutes=5)  # far past stale_after_s
+        later = harness.clock.now
+        wait_for(
+            lambda: harness.runs.ledger.get(run.id).heartbeat_at == later,  # type: ignore[union-attr]
+            "a heartbeat while stopping",
+        )
+        assert harness.runs.reap() == 0  # so no other process takes it
+    finally:
+        release.set()
+        if stopper.is_alive():
+            stopper.join(DEADLINE_S)
+        elif not stopped:  # failed before stopping: stop here
+            pool.stop(DEADLINE_S)
+    assert stopped == [True]
+    assert harness.finished[0][0].status is RunStatus.SUCCEEDED
+
+
+def test_stop_waits_one_deadline_in_all(harness: Harness) -> None:  # noqa: F811
+    schedule = harness.schedule()
+    for day in range(3):
+        harness.runs.record_fire(schedule, FIRE - timedelta(days=day))
+    release = threading.Event()
+    _blocking_email(harness, release)
+    pool = WorkerPool(harness.runs, size=3, poll_s=0.02, worker_id="pool-1")
+    pool.start()
+    try:
+        pool.wake()
+        wait_for(lambda: pool.in_flight == 3, "three runs in flight")
+        started = time.monotonic()
+        assert not pool.stop(timeout=1.5)
+        # Before, each of the three busy threads got the whole timeout (4.5 s and more).
+        assert time.monotonic() - started < 3.5
+    finally:
+        release.set()
+    wait_for(lambda: len(harness.finished) == 3, "the released runs to finish")
