@@ -25,9 +25,11 @@ MANIFEST = "manifest"
 RETRYABLE = frozenset({RunStatus.DEAD, RunStatus.RETRYING})
 DELIVERY_ICONS = {
     DeliveryStatus.PENDING: "⏳",
+    DeliveryStatus.SENDING: "📤",
     DeliveryStatus.DELIVERED: "✅",
     DeliveryStatus.FAILED: "❌",
     DeliveryStatus.SKIPPED: "⏭️",
+    DeliveryStatus.UNKNOWN: "❓",
 }
 _FILES = "_runs_files"  # (run id, file name) → (bytes, sha256) of files that matched
 

@@ -1,15 +1,21 @@
 """Executing one claimed run: load, render once per audience, compare, deliver, settle.
 
 Each stage is bounded (querying and rendering by ``render_timeout_s``, delivering by
-``deliver_timeout_s``); every failure ends in the run's history with a reason a person can act
-on. Transient failures retry with backoff, permanent ones go to the dead letters. Deliveries are
-inserted if absent and skipped once delivered, so a resumed or retried run never sends twice.
-Storage and webhook channels are the owner's own destinations and receive the owner's view.
+``deliver_timeout_s``); a render that overruns cannot be interrupted, so its thread is abandoned
+and counted (`StageThreads`), and workers stop claiming while too many are still going. Every
+failure ends in the run's history with a reason a person can act on; an unexpected one shows an
+incident id, the log has the rest. Transient failures retry with backoff, permanent ones go to
+the dead letters. Deliveries are claimed before sending and skipped once delivered (or once
+their outcome is unknown), so a resumed or retried run never sends twice. The run's ending is
+read from all its deliveries, not from the last pass: one failed for good or of unknown outcome
+sends the run to the dead letters. Storage and webhook channels are the owner's own
+destinations and receive the owner's view, every file of it (the attachment cap is email's).
 """
 
 from __future__ import annotations
 
 import logging
+import secrets
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -18,6 +24,7 @@ from typing import TypeVar
 
 from reportgen.domain.principal import User
 from reportgen.domain.runs import (
+    Delivery,
     DeliveryStatus,
     Run,
     RunLost,
@@ -42,7 +49,7 @@ from reportgen.services.runs.ports import (
     SavedReportView,
     ScheduleSource,
 )
-from reportgen.services.runs.sending import Sender, SendOutcome
+from reportgen.services.runs.sending import NOTICE, Sender, SendOutcome
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -67,31 +74,65 @@ class Limits:
     render_timeout_s: float = 300.0
     deliver_timeout_s: float = 120.0
     attachment_limit_bytes: int = 10 * 1024 * 1024
+    # Stage threads abandoned on a timeout and still working, beyond which workers claim
+    # nothing new (each one holds warehouse and render work the pool no longer counts).
+    max_abandoned_stages: int = 2
+
+
+class StageThreads:
+    """Counts stage threads abandoned on a timeout that are still running."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._abandoned = 0
+
+    @property
+    def abandoned(self) -> int:
+        with self._lock:
+            return self._abandoned
+
+    def bounded(self, work: Callable[[], T], limit_s: float, reason: str) -> T:
+        """``work()``'s result, or `StageTimeout` when it takes longer than ``limit_s``.
+
+        The work runs on a daemon thread that is abandoned on timeout (a render cannot be
+        interrupted) and counted in `abandoned` until it ends; its result is discarded.
+        """
+        done = threading.Event()
+        box: dict[str, object] = {}
+        state = {"finished": False, "abandoned": False}
+
+        def target() -> None:
+            try:
+                box["value"] = work()
+            except BaseException as exc:  # noqa: BLE001 - handed back to the waiting thread
+                box["error"] = exc
+            finally:
+                with self._lock:
+                    state["finished"] = True
+                    if state["abandoned"]:
+                        self._abandoned -= 1
+                        log.info("an abandoned stage thread ended; %d still running",
+                                 self._abandoned)  # fmt: skip
+                done.set()
+
+        threading.Thread(target=target, name="run-stage", daemon=True).start()
+        if not done.wait(max(limit_s, 0.0)):
+            with self._lock:
+                if not state["finished"]:
+                    state["abandoned"] = True
+                    self._abandoned += 1
+                    log.warning("%s; its thread is abandoned (%d abandoned and running)",
+                                reason, self._abandoned)  # fmt: skip
+                    raise StageTimeout(reason)
+            done.wait()  # it finished just as the wait ended: use its result
+        if "error" in box:
+            raise box["error"]  # type: ignore[misc]
+        return box["value"]  # type: ignore[return-value]
 
 
 def bounded(work: Callable[[], T], limit_s: float, reason: str) -> T:
-    """``work()``'s result, or `StageTimeout` when it takes longer than ``limit_s``.
-
-    The work runs on a daemon thread that is abandoned on timeout (a render cannot be
-    interrupted); its result is then discarded and the run is retried.
-    """
-    done = threading.Event()
-    box: dict[str, object] = {}
-
-    def target() -> None:
-        try:
-            box["value"] = work()
-        except BaseException as exc:  # noqa: BLE001 - handed back to the waiting thread
-            box["error"] = exc
-        finally:
-            done.set()
-
-    threading.Thread(target=target, name="run-stage", daemon=True).start()
-    if not done.wait(max(limit_s, 0.0)):
-        raise StageTimeout(reason)
-    if "error" in box:
-        raise box["error"]  # type: ignore[misc]
-    return box["value"]  # type: ignore[return-value]
+    """`StageThreads.bounded` on a counter of its own, for callers that do not keep one."""
+    return StageThreads().bounded(work, limit_s, reason)
 
 
 class RunExecutor:
@@ -126,6 +167,7 @@ class RunExecutor:
         self.clock = clock
         self.random = random
         self.sender = Sender(deliveries, channels, audit, clock, on_delivery)
+        self.stages = StageThreads()
 
     def execute(self, run: Run, worker_id: str) -> Run:
         """Run ``run`` (claimed by ``worker_id``) to success, skip, retry or the dead letters."""
@@ -141,9 +183,11 @@ class RunExecutor:
             return self._settle_failure(run, worker_id, str(failure), schedule, permanent=True)
         except (StageTimeout, Transient) as failure:
             return self._settle_failure(run, worker_id, str(failure), schedule, permanent=False)
-        except Exception as error:
-            log.exception("run %s failed", run.id)
-            reason = f"{type(error).__name__}: {error}"
+        except Exception:
+            incident = secrets.token_hex(4)
+            log.exception("incident %s: run %s failed", incident, run.id)
+            # The exception's text may name hosts, SQL or credentials: people get an id.
+            reason = f"Something went wrong (incident {incident}); the scheduler log has details"
             return self._settle_failure(run, worker_id, reason, schedule, permanent=False)
 
     # The stages ------------------------------------------------------------------------------
@@ -190,17 +234,38 @@ class RunExecutor:
             url_for=self.render.store.url_for,
         )
         deadline = self.clock() + timedelta(seconds=self.limits.deliver_timeout_s)
-        outcome = self._deliver(run, schedule, plan, renders, refused, maker, deadline)
+        outcome = self._deliver(run, schedule, plan, renders, refused, maker, deadline, worker_id)
         if outcome.transient:
             raise Transient(
                 f"{len(outcome.transient)} deliveries will be retried: {outcome.transient[0]}"
             )
-        if outcome.permanent:
-            raise Permanent(
-                f"{len(outcome.permanent)} deliveries failed for good: {outcome.permanent[0]}"
-            )
+        self._check_deliveries(run)
         self.deliveries.forget_notice(schedule.id, UNREADABLE_NOTICE)
         return self._finish(run, worker_id, RunStatus.SUCCEEDED, None)
+
+    def _check_deliveries(self, run: Run) -> None:
+        """`Permanent` naming every delivery of the run that failed for good or whose outcome
+        is unknown, whichever pass it happened in."""
+        troubled = [
+            d
+            for d in self.deliveries.of_runs([run.id])
+            if d.status in {DeliveryStatus.FAILED, DeliveryStatus.UNKNOWN} and d.channel != NOTICE
+        ]
+        if not troubled:
+            return
+        failed = [d for d in troubled if d.status is DeliveryStatus.FAILED]
+        unknown = [d for d in troubled if d.status is DeliveryStatus.UNKNOWN]
+        parts = []
+        if failed:
+            parts.append(
+                f"{len(failed)} deliveries failed for good: {_listed(failed, reasons=True)}"
+            )
+        if unknown:
+            parts.append(
+                f"{len(unknown)} deliveries may or may not have arrived (their sender stopped"
+                f" mid-send): {_listed(unknown)}; replay the run to send them again"
+            )
+        raise Permanent("; ".join(parts))
 
     def _load_report(
         self, run: Run, schedule: Schedule, owner: User, worker_id: str
@@ -245,7 +310,7 @@ class RunExecutor:
         for key, principal in needed.items():
             left = limit - (self.clock() - started).total_seconds()
             try:
-                renders[key] = bounded(
+                renders[key] = self.stages.bounded(
                     lambda p=principal: self.render.render(  # type: ignore[misc]
                         p, spec, formats=formats, as_of=as_of, parameters=dict(schedule.parameters)
                     ),
@@ -268,6 +333,7 @@ class RunExecutor:
         refused: dict[str, str],
         maker: ParcelMaker,
         deadline: datetime,
+        worker_id: str,
     ) -> SendOutcome:
         outcome = SendOutcome()
         done = self._already_delivered(run)
@@ -281,17 +347,19 @@ class RunExecutor:
                         if audience.key in refused:
                             self.sender.skip(run, "email", member.address, refused[audience.key])
                             continue
-                        parcel = maker.parcel(renders[audience.key], member.address)
+                        parcel = maker.parcel(renders[audience.key], member.address, capped=True)
                         self.sender.send(
                             run, "email", member.address, member.address, parcel,
-                            done=done, outcome=outcome, deadline=deadline, actor=actor,
+                            worker_id=worker_id, done=done, outcome=outcome, deadline=deadline,
+                            actor=actor,
                         )  # fmt: skip
                 continue
             target, label = channel_target(channel)
-            parcel = maker.parcel(renders[plan.owner.key], label)
+            # Storage and webhooks carry every file: the attachment cap is email's alone.
+            parcel = maker.parcel(renders[plan.owner.key], label, capped=False)
             self.sender.send(
                 run, channel.kind, target, label, parcel,
-                done=done, outcome=outcome, deadline=deadline, actor=actor,
+                worker_id=worker_id, done=done, outcome=outcome, deadline=deadline, actor=actor,
             )  # fmt: skip
         if outcome.timed_out:
             raise StageTimeout(
@@ -368,7 +436,19 @@ class RunExecutor:
             return
         if not self.deliveries.claim_notice(schedule.id, UNREADABLE_NOTICE, run.id, self.clock()):
             return
-        sent = self.sender.notice(run, owner.email, schedule, reason)
+        try:
+            sent = self.sender.notice(run, owner.email, schedule, reason, worker_id)
+        except BaseException:
+            # Whatever went wrong (the run lost, the database away), the next run tries again.
+            self.deliveries.forget_notice(schedule.id, UNREADABLE_NOTICE)
+            raise
         if not sent:
             self.deliveries.forget_notice(schedule.id, UNREADABLE_NOTICE)
         log.info("owner notice for schedule %s by %s: sent=%s", schedule.id, worker_id, sent)
+
+
+def _listed(deliveries: list[Delivery], *, reasons: bool = False) -> str:
+    return ", ".join(
+        f"{d.channel} to {d.recipient}" + (f" ({d.last_error})" if reasons and d.last_error else "")
+        for d in deliveries
+    )

@@ -39,17 +39,26 @@ class ArtifactRow:
     sha256: str
     size_bytes: int
     content_type: str
+    audience: str  # the policy key of the audience the render was made for
 
 
 def artifact_rows(renders: dict[str, RenderedReport]) -> list[ArtifactRow]:
-    """Every stored file of every render (manifests included), for the run's artifact list."""
+    """Every stored file of every render (manifests included), for the run's artifact list,
+    each with the audience it was rendered for: a person may see only their own."""
     rows = []
-    for rendered in renders.values():
+    for audience, rendered in renders.items():
         for stored in (*rendered.bundle.files, rendered.bundle.manifest):
             name = stored.key.rsplit("/", 1)[-1]
             kind = "manifest" if stored is rendered.bundle.manifest else name.rsplit(".", 1)[-1]
             rows.append(
-                ArtifactRow(kind, stored.key, stored.sha256, stored.size_bytes, stored.content_type)
+                ArtifactRow(
+                    kind,
+                    stored.key,
+                    stored.sha256,
+                    stored.size_bytes,
+                    stored.content_type,
+                    audience,
+                )
             )
     return rows
 
@@ -74,14 +83,19 @@ class ParcelMaker:
     attachment_limit_bytes: int
     url_for: Callable[[str], str]
 
-    def parcel(self, rendered: RenderedReport, recipient: str, delivery_id: str = "") -> Parcel:
+    def parcel(
+        self, rendered: RenderedReport, recipient: str, *, capped: bool, delivery_id: str = ""
+    ) -> Parcel:
+        """The parcel of one delivery. ``capped`` (email) attaches files up to the attachment
+        limit and links the rest; uncapped (storage, webhook) carries every file."""
         files, links = [], {}
         by_name = {s.key.rsplit("/", 1)[-1]: s for s in rendered.bundle.files}
         total = 0
         for file in rendered.files:
             stored = by_name.get(file.name)
             sha = stored.sha256 if stored else ""
-            if total + len(file.data) > self.attachment_limit_bytes and stored is not None:
+            over = total + len(file.data) > self.attachment_limit_bytes
+            if capped and over and stored is not None:
                 links[file.name] = self.url_for(stored.key)
                 continue
             total += len(file.data)

@@ -82,6 +82,7 @@ class RunLedger(Protocol):
         held_by: str | None = None,
         expect: Sequence[RunStatus] | None = None,
         values: Mapping[str, Any] | None = None,
+        stale_before: datetime | None = None,
     ) -> Run: ...
 
 
@@ -95,9 +96,20 @@ class NewArtifactFile(Protocol):
 
 class DeliveryLedger(Protocol):
     """Deliveries (unique per run, channel and recipient), artifacts, idempotency keys and
-    owner notices."""
+    owner notices. `claim` marks a pending delivery "sending" for one attempt of its run (one
+    conditional UPDATE); `mark_unknown` settles one another attempt left "sending"."""
 
     def open(self, run_id: str, channel: str, recipient: str, now: datetime) -> Delivery: ...
+
+    def claim(
+        self, delivery_id: str, *, worker_id: str, attempt: int, now: datetime
+    ) -> Literal["claimed", "taken", "lost"]: ...
+
+    def mark_unknown(
+        self, delivery_id: str, *, worker_id: str, attempt: int, now: datetime
+    ) -> Delivery | None: ...
+
+    def reopen_failed(self, run_id: str) -> int: ...
 
     def record_attempt(
         self,

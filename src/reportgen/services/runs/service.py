@@ -2,8 +2,10 @@
 
 The scheduler records fire times (`record_fire`, idempotent on schedule and fire time); people
 ask for runs (`run_now` with an optional idempotency key, `retry`, `replay`); workers `claim`,
-`execute` and `heartbeat`; `reap` returns the runs of silent workers to the queue. Reading runs
-is limited to their schedule's owner, whoever asked for them, and admins.
+`execute` and `heartbeat`; `reap` returns the runs of silent workers to the queue, by the
+schedule's retry policy. Reading runs is limited to their schedule's owner, whoever asked for
+them, and admins; of a run's files a person sees only the render made for their own policy
+(admins see every audience's).
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import base64
 import builtins
 import json
+import logging
 import random as random_module
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -18,21 +21,26 @@ from datetime import UTC, datetime, timedelta
 
 from reportgen.domain.principal import Principal
 from reportgen.domain.runs import (
+    ArtifactRecord,
     Run,
     RunDetail,
     RunLost,
     RunPage,
     RunStatus,
     Trigger,
+    backoff_delay,
+    retries_left,
 )
-from reportgen.domain.schedules import Schedule
+from reportgen.domain.schedules import RetryPolicy, Schedule
 from reportgen.errors import InvalidInput, NotFound
 from reportgen.observability import bind_run, span
 from reportgen.services.ports import AuditSink, DeliveryChannel, UserStore
 from reportgen.services.render import RenderService
+from reportgen.services.runs.audience import policy_key
 from reportgen.services.runs.execution import SCHEDULER, Limits, RunExecutor
 from reportgen.services.runs.ports import DeliveryLedger, ReportSource, RunLedger, ScheduleSource
 
+log = logging.getLogger(__name__)
 IDEMPOTENCY_WINDOW = timedelta(hours=24)
 MAX_PAGE = 500
 
@@ -93,7 +101,9 @@ class RunService:
         self.audit = audit
         self.render = render
         self.stale_after_s = stale_after_s
+        self.limits = limits or Limits()
         self._clock = clock
+        self._random = random
         self._on_run_finished = on_run_finished
         self.executor = RunExecutor(
             ledger,
@@ -104,7 +114,7 @@ class RunService:
             render=render,
             channels=channels,
             audit=audit,
-            limits=limits or Limits(),
+            limits=self.limits,
             clock=clock,
             random=random,
             on_delivery=on_delivery,
@@ -140,8 +150,23 @@ class RunService:
 
     # Workers ----------------------------------------------------------------------------------
 
+    @property
+    def abandoned_stages(self) -> int:
+        """Render threads abandoned on a timeout in this process and still running."""
+        return self.executor.stages.abandoned
+
     def claim(self, worker_id: str) -> Run | None:
-        """The next due run, now held by ``worker_id``; None when nothing is due."""
+        """The next due run, now held by ``worker_id``; None when nothing is due, or while too
+        many timed-out renders of this process are still running (they hold the warehouse and
+        the CPU that the pool's own count no longer shows)."""
+        abandoned = self.abandoned_stages
+        if abandoned >= self.limits.max_abandoned_stages:
+            log.warning(
+                "not claiming: %d timed-out render(s) still running (limit %d)",
+                abandoned,
+                self.limits.max_abandoned_stages,
+            )
+            return None
         run = self.ledger.claim(worker_id, self._clock())
         if run is not None:
             self.audit.append(
@@ -176,26 +201,62 @@ class RunService:
         self.ledger.heartbeat(worker_id, self._clock())
 
     def reap(self) -> int:
-        """Return runs whose worker stopped heartbeating to the queue; how many were returned.
+        """Return runs whose worker stopped heartbeating to the queue, after the backoff of
+        their schedule's retry policy, or to the dead letters once their attempts are spent
+        (a run that kills its worker is not retried forever); how many were moved.
 
-        Their completed deliveries stay delivered: the next attempt sends only the rest.
+        Their completed deliveries stay delivered: the next attempt sends only the rest. The
+        move is conditional on the heartbeat still being stale, so a worker that heartbeats
+        between the look and the move keeps its run.
         """
         now = self._clock()
+        stale_before = now - timedelta(seconds=self.stale_after_s)
         reaped = 0
-        for run in self.ledger.stale(now - timedelta(seconds=self.stale_after_s)):
+        for run in self.ledger.stale(stale_before):
             reason = f"worker {run.worker_id} stopped responding"
+            schedule = self.schedules.load(run.schedule_id) if run.schedule_id else None
+            policy = schedule.retry if schedule else RetryPolicy()
+            if retries_left(policy, run.attempt):
+                wait = backoff_delay(policy, run.attempt, self._random)
+                path = [RunStatus.FAILED, RunStatus.RETRYING]
+                detail = (
+                    f"{reason}; retry {run.attempt + 1} of {policy.max_attempts} in {wait:.0f} s"
+                )
+                values = {
+                    "error": reason,
+                    "next_attempt_at": now + timedelta(seconds=wait),
+                    "worker_id": None,
+                }
+            else:
+                path = [RunStatus.FAILED, RunStatus.DEAD]
+                detail = reason = f"{reason} (gave up after {run.attempt} attempts)"
+                values = {
+                    "error": reason,
+                    "finished_at": now,
+                    "next_attempt_at": None,
+                    "worker_id": None,
+                }
             try:
-                self.ledger.move(
+                moved = self.ledger.move(
                     run.id,
-                    [RunStatus.FAILED, RunStatus.RETRYING],
+                    path,
                     now=now,
                     expect=[RunStatus.RUNNING],
-                    detail=reason,
-                    values={"error": reason, "next_attempt_at": now, "worker_id": None},
+                    stale_before=stale_before,
+                    detail=detail,
+                    values=values,
                 )
             except RunLost:
-                continue  # it finished or was reaped by another process meanwhile
+                continue  # it heartbeated, finished or was reaped by another meanwhile
             reaped += 1
+            if moved.status is RunStatus.DEAD:
+                self.audit.append(
+                    SCHEDULER, "run.finish", f"run:{run.id}", "failed",
+                    {"status": moved.status.value, "error": moved.error},
+                )  # fmt: skip
+                if self._on_run_finished is not None:
+                    started = run.started_at or now
+                    self._on_run_finished(moved, (now - started).total_seconds())
         return reaped
 
     # People's side ----------------------------------------------------------------------------
@@ -226,6 +287,11 @@ class RunService:
                 now=now,
             )
             if not created:
+                if run.schedule_id != schedule.id:
+                    raise InvalidInput(
+                        "this Idempotency-Key was used for another schedule in the last 24 hours;"
+                        " send a new key for each request"
+                    )
                 return run
         else:
             made = self.ledger.record(
@@ -250,13 +316,23 @@ class RunService:
             raise NotFound(f"there is no run {run_id} you can see")
         return run
 
+    def _artifacts(self, principal: Principal, run_id: str) -> builtins.list[ArtifactRecord]:
+        """The run's files the principal may see: admins every audience's; anyone else only
+        the render made for their own policy (a recipient's render shows what their
+        permissions allow, which need not be what the owner's do)."""
+        found = self.deliveries.artifacts(run_id)
+        if principal.is_admin:
+            return found
+        own = policy_key(principal)
+        return [a for a in found if a.audience == own]
+
     def get(self, principal: Principal, run_id: str) -> RunDetail:
         run = self._visible(principal, run_id)
         return RunDetail(
             run=run,
             transitions=tuple(self.ledger.transitions(run_id)),
             deliveries=tuple(self.deliveries.of_runs([run_id], history=True)),
-            artifacts=tuple(self.deliveries.artifacts(run_id)),
+            artifacts=tuple(self._artifacts(principal, run_id)),
         )
 
     def list(
@@ -291,7 +367,8 @@ class RunService:
         return self.list(principal, status=RunStatus.DEAD, limit=MAX_PAGE).runs
 
     def retry(self, principal: Principal, run_id: str) -> Run:
-        """Queue a failed or dead run again, now (its delivered deliveries are not resent)."""
+        """Queue a failed or dead run again, now: deliveries that failed for good are tried
+        again; delivered ones are not resent, nor are those of unknown outcome (replay)."""
         run = self._visible(principal, run_id)
         if run.status not in {RunStatus.DEAD, RunStatus.RETRYING}:
             raise InvalidInput(
@@ -309,7 +386,11 @@ class RunService:
             )
         except RunLost as error:
             raise InvalidInput(f"run {run_id} changed meanwhile; reload it") from error
-        self.audit.append(principal.username, "run.retry", f"run:{run.id}", "succeeded")
+        reopened = self.deliveries.reopen_failed(run.id)
+        self.audit.append(
+            principal.username, "run.retry", f"run:{run.id}", "succeeded",
+            {"deliveries_reopened": reopened},
+        )  # fmt: skip
         return moved
 
     def replay(self, principal: Principal, run_id: str) -> Run:
@@ -338,13 +419,14 @@ class RunService:
         return replay
 
     def artifact(self, principal: Principal, run_id: str, filename: str) -> ArtifactFile:
-        """A file the run produced. When audiences got different versions of a file, the first
-        stored is returned (the owner's, when the run rendered one)."""
+        """A file the run produced for the principal's own policy (admins: any audience's;
+        when audiences got different versions of a file, an admin's own comes first)."""
         self._visible(principal, run_id)
-        matches = [a for a in self.deliveries.artifacts(run_id) if a.filename == filename]
+        matches = [a for a in self._artifacts(principal, run_id) if a.filename == filename]
         if not matches:
-            raise NotFound(f"run {run_id} has no file {filename!r}")
-        chosen = matches[0]
+            raise NotFound(f"run {run_id} has no file {filename!r} you can see")
+        own = policy_key(principal)
+        chosen = next((a for a in matches if a.audience == own), matches[0])
         try:
             data = self.render.store.get(chosen.uri)
         except NotFound as error:
