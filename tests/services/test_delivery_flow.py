@@ -1,6 +1,8 @@
 """A schedule, end to end on the real services: saved report, schedule, run now, the worker's
 render and a real SMTP conversation with the product's mail sink. Each recipient's email holds
-the PDF their own permissions allow (bursting), and an unknown address gets nothing."""
+the PDF their own permissions allow (bursting), and an unknown address gets nothing. The run and
+delivery counters are read from a `Metrics` of the test's own, wired into the RunService the
+test uses, so threads left over by other tests cannot move them."""
 
 from __future__ import annotations
 
@@ -23,7 +25,8 @@ from reportgen.domain.query import TimeRange
 from reportgen.domain.runs import DeliveryStatus, RunStatus
 from reportgen.domain.schedules import DailyAt, Recipient, RecipientKind, ScheduleDraft
 from reportgen.domain.spec import KpiBlock, KpiTile, ReportSpec, TableBlock
-from reportgen.observability import METRICS
+from reportgen.observability.metrics import Metrics, record_delivery, record_run
+from reportgen.services.runs import RunService
 from reportgen.services.users import seed_demo_users
 from tests.conftest import ADMIN, ANA, make_settings
 
@@ -84,9 +87,28 @@ def _pdf_text(message: EmailMessage) -> str:
     return "\n".join(page.extract_text() for page in reader.pages)
 
 
-def _counts() -> dict[str, float]:
-    """The process's run and delivery counters, as /metrics would show them."""
-    registry = METRICS.registry
+def observed(live: Services, metrics: Metrics) -> RunService:
+    """The live RunService's wiring, reporting to ``metrics`` instead of the process's."""
+    runs = live.runs
+    return RunService(
+        runs.ledger,
+        runs.deliveries,
+        schedules=runs.schedules,
+        reports=runs.executor.reports,
+        users=runs.executor.users,
+        render=runs.render,
+        channels=runs.executor.channels,
+        audit=runs.audit,
+        limits=runs.limits,
+        stale_after_s=runs.stale_after_s,
+        on_run_finished=lambda run, s: record_run(run.status.value, s, metrics=metrics),
+        on_delivery=lambda channel, status: record_delivery(channel, status, metrics=metrics),
+    )
+
+
+def _counts(metrics: Metrics) -> dict[str, float]:
+    """The run and delivery counters, as /metrics would show them."""
+    registry = metrics.registry
     return {
         "succeeded": registry.get_sample_value("reportgen_runs_total", {"status": "succeeded"})
         or 0.0,
@@ -116,13 +138,14 @@ def test_run_now_emails_each_recipient_the_pdf_their_permissions_allow(
         ),
     )
 
-    before = _counts()
-    queued = live.runs.run_now(ANA, schedule.id, idempotency_key="click-1")
-    assert live.runs.run_now(ANA, schedule.id, idempotency_key="click-1").id == queued.id
-    claimed = live.runs.claim("test-worker")
+    metrics = Metrics()
+    runs = observed(live, metrics)
+    queued = runs.run_now(ANA, schedule.id, idempotency_key="click-1")
+    assert runs.run_now(ANA, schedule.id, idempotency_key="click-1").id == queued.id
+    claimed = runs.claim("test-worker")
     assert claimed is not None
     assert claimed.id == queued.id
-    finished = live.runs.execute(claimed, "test-worker")
+    finished = runs.execute(claimed, "test-worker")
 
     assert finished.status is RunStatus.SUCCEEDED, finished.error
     inbox = _inbox(sink)
@@ -142,12 +165,10 @@ def test_run_now_emails_each_recipient_the_pdf_their_permissions_allow(
         assert message.get_body(("html",)) is not None
         assert str(message["Message-ID"]).startswith("<")
 
-    detail = live.runs.get(ADMIN, finished.id)
+    detail = runs.get(ADMIN, finished.id)
     by_recipient = {d.recipient: d.status for d in detail.deliveries}
     assert by_recipient["stranger@elsewhere.example"] is DeliveryStatus.SKIPPED
     assert by_recipient[ana_address] is DeliveryStatus.DELIVERED
-    after = _counts()
-    assert after["succeeded"] == before["succeeded"] + 1
-    assert after["emailed"] == before["emailed"] + 2
+    assert _counts(metrics) == {"succeeded": 1.0, "emailed": 2.0}
     report_check = live.audit.verify()
     assert report_check.ok, report_check.reason
