@@ -136,3 +136,31 @@ def test_replay_retry_and_dead_letters(
 
 def test_an_unknown_run_is_a_404(client: TestClient, tokens: dict[str, str]) -> None:
     assert_problem(client.get("/api/v1/runs/nope", headers=bearer(tokens["ana"])), 404)
+
+
+def test_an_owner_cannot_download_a_recipients_render(
+    client: TestClient, tokens: dict[str, str], services: Services
+) -> None:
+    ana, admin = bearer(tokens["ana"]), bearer(tokens["admin"])
+    report = client.post("/api/v1/reports", headers=ana, json={"name": "P", "spec": SPEC}).json()
+    created = client.post(
+        "/api/v1/schedules",
+        headers=ana,
+        json={
+            "name": "Pulse for admin",
+            "report_id": report["id"],
+            "cadence": {"kind": "daily", "at": "08:00"},
+            "recipients": [{"kind": "user", "value": "admin"}],
+            "formats": ["csv"],
+        },
+    )
+    assert created.status_code == 201, created.text
+    run_id = run_now(client, tokens["ana"], created.json()["id"], None).json()["id"]
+    execute_queued(services)  # admin's render is stored whether or not the email went out
+
+    admins_files = client.get(f"/api/v1/runs/{run_id}", headers=admin).json()["artifacts"]
+    assert {a["kind"] for a in admins_files} == {"csv", "manifest"}
+    assert client.get(f"/api/v1/runs/{run_id}", headers=ana).json()["artifacts"] == []
+    for file in admins_files:
+        assert_problem(client.get(file["download_url"], headers=ana), 404)
+        assert client.get(file["download_url"], headers=admin).status_code == 200
