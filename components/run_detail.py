@@ -125,7 +125,7 @@ def _artifacts(principal: Principal, detail: RunDetail) -> ArtifactRecord | None
             manifest = record
         checked = verified_file(principal, detail.run.id, record.filename)
         with st.container(border=True, key=f"runs_file_{record.id}"):
-            st.markdown(f"`{plain(record.filename)}` · {record.size_bytes:,} bytes")
+            st.markdown(f"**{plain(record.filename)}** · {record.size_bytes:,} bytes")
             if checked is None:
                 st.error(
                     "This file does not match the checksum recorded when it was made, so it is "
