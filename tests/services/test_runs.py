@@ -566,7 +566,7 @@ def test_workers_stop_claiming_while_timed_out_renders_are_still_running(
 def test_an_unexpected_error_shows_an_incident_not_its_text(harness: Harness) -> None:
     schedule = harness.schedule()
     harness.email.failures["ana@example.com"] = [
-        RuntimeError("connect to postgres://svc:hunter2@db failed")
+        RuntimeError("connect to postgres://svc:hunter2@db failed")  # pragma: allowlist secret
     ]
     run = harness.fire_and_run(schedule)
     assert run.status is RunStatus.RETRYING
