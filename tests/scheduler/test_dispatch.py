@@ -169,3 +169,21 @@ def test_a_long_outage_is_bounded_with_one_summary_record(
     assert summary.error is not None and "only the newest 1,000 are recorded" in summary.error
     assert runs[-1].fire_time == top_of_hour(clock()) + timedelta(minutes=clock().minute)
     assert "missed more than" in caplog.text
+
+
+def test_a_tracked_schedule_is_kept_as_its_timing_and_unpacks_exactly(
+    services: Services, hourly: Schedule
+) -> None:
+    dispatcher = Dispatcher(services.runs, clock=five_hours_later(hourly))
+    dispatcher.track(hourly)
+    tracked = dispatcher.tracked()[hourly.id]
+    assert not isinstance(tracked, Schedule)  # no model per schedule between its fires
+    assert (tracked.cadence, tracked.timezone, tracked.misfire_policy, tracked.updated_at) == (
+        hourly.cadence,
+        hourly.timezone,
+        hourly.misfire_policy,
+        hourly.updated_at,
+    )
+    assert tracked.schedule() == hourly
+    dispatcher.dispatch(hourly.id)
+    assert {run.report_id for run in runs_of(services, hourly)} == {hourly.report_id}

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import time
 
 import pytest
 
 from reportgen.bootstrap import Services
 from reportgen.domain.schedules import CronCadence, DailyAt
+from reportgen.errors import InvalidInput
 from reportgen.scheduler.firing import Dispatcher
 from reportgen.scheduler.jobs import FIRES, JobBook, new_scheduler
+from reportgen.scheduler.ports import ScheduleChange
 from reportgen.scheduler.trigger import CadenceTrigger
 from tests.conftest import ANA
 from tests.scheduler.conftest import ManualClock
@@ -88,3 +90,42 @@ def test_a_fresh_leader_loads_every_live_schedule(services: Services, clock: Man
     )
     fresh.reconcile()  # before start: jobs wait in APScheduler's pending list
     assert fresh.job_ids() == {live[1].id, live[2].id}
+
+
+class CountingFeed:
+    """The schedules service's feed, remembering how many changes each read returned."""
+
+    def __init__(self, services: Services) -> None:
+        self._schedules = services.schedules
+        self.pages: list[int] = []
+
+    def changes_since(
+        self, cursor: str | None, *, limit: int | None = None
+    ) -> tuple[Sequence[ScheduleChange], str]:
+        changes, newer = self._schedules.changes_since(cursor, limit=limit)
+        self.pages.append(len(changes))
+        return changes, newer
+
+
+def test_a_fresh_leader_loads_a_page_of_schedules_at_a_time(
+    services: Services, clock: ManualClock
+) -> None:
+    report = saved_report_id(services)
+    live = [new_schedule(services, report, name=f"s{n}") for n in range(5)]
+    services.schedules.pause(ANA, live[0].id)
+    feed = CountingFeed(services)
+    book = JobBook(
+        new_scheduler(), feed, Dispatcher(services.runs, clock=clock), clock=clock, page=2
+    )
+
+    assert book.reconcile().added == 4
+    assert book.job_ids() == {s.id for s in live[1:]}
+    assert feed.pages == [2, 2, 1]  # then every poll reads what changed, a page at a time
+    services.schedules.delete(ANA, live[1].id)
+    assert book.reconcile().removed == 1
+    assert feed.pages[3:] == [1]
+
+
+def test_the_feed_refuses_a_page_of_nothing(services: Services) -> None:
+    with pytest.raises(InvalidInput, match="pass at least 1"):
+        services.schedules.changes_since(None, limit=0)

@@ -127,6 +127,45 @@ def test_the_change_feed_reports_edits_pauses_and_deletes_once_each(
     assert store.schedules.latest_change() == newer
 
 
+def test_the_change_feed_read_in_pages_adds_up_to_one_read(
+    store: MetadataStore, report_id: str
+) -> None:
+    stored = [store.schedules.add(schedule(report_id, n)) for n in range(1, 6)]
+    store.schedules.delete(stored[1].id, by="ana", at=T0)  # change 6
+
+    pages: list[list[tuple[str, Schedule | None]]] = []
+    cursors: list[int] = []
+    cursor: int | None = None
+    while not pages or len(pages[-1]) == 2:
+        page, cursor = store.schedules.changes_since(cursor, limit=2)
+        pages.append(page)
+        cursors.append(cursor)
+
+    live = [(s.id, s) for n, s in enumerate(stored) if n != 1]
+    assert store.schedules.changes_since(None) == (live, 6)
+    # Pages after the first are changes: the delete, newer than the first page, comes too.
+    assert [change for page in pages for change in page] == [*live, (stored[1].id, None)]
+    # A full page ends at its last change; the short one at the newest change of all.
+    assert cursors == [3, 5, 6]
+
+
+def test_a_schedule_changed_between_pages_comes_again_as_it_is_now(
+    store: MetadataStore, report_id: str
+) -> None:
+    first, second, third = (store.schedules.add(schedule(report_id, n)) for n in (1, 2, 3))
+    page, cursor = store.schedules.changes_since(None, limit=2)
+    renamed = first.model_copy(update={"name": "Renamed", "version": 2})
+    store.schedules.replace(renamed, expected_version=1)  # change 4
+    store.schedules.delete(second.id, by="ana", at=T0)  # change 5
+
+    later, newer = store.schedules.changes_since(cursor, limit=10)
+
+    assert (page, cursor) == ([(first.id, first), (second.id, second)], 2)
+    assert later == [(third.id, third), (first.id, renamed), (second.id, None)]
+    assert newer == 5
+    assert store.schedules.changes_since(newer, limit=10) == ([], 5)
+
+
 @pytest.mark.slow
 def test_concurrent_writers_number_their_changes_without_gaps_or_repeats(
     store: MetadataStore, report_id: str

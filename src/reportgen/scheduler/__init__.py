@@ -8,10 +8,11 @@
   `SchedulerHealth` the API reports.
 - `open_leader_lock(settings)`: a PostgreSQL advisory lock, or a file lock beside SQLite.
 - `Dispatcher` records each due fire time once, applying the schedule's misfire policy
-  (`plan_fires`); `CadenceTrigger` asks `reportgen.domain.timing` when to fire.
+  (`plan_fires`), keeping each schedule as a small `Tracked`; `CadenceTrigger` asks
+  `reportgen.domain.timing` when to fire. `JobBook` loads the schedules a page at a time.
 """
 
-from reportgen.scheduler.firing import Dispatched, Dispatcher
+from reportgen.scheduler.firing import Dispatched, Dispatcher, Tracked
 from reportgen.scheduler.health import SchedulerHealth, SchedulerState
 from reportgen.scheduler.jobs import JobBook, Reconciled, new_scheduler
 from reportgen.scheduler.leadership import (
@@ -41,6 +42,7 @@ __all__ = [
     "SchedulerHealth",
     "SchedulerProcess",
     "SchedulerState",
+    "Tracked",
     "api_app",
     "due_times",
     "health_app",

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from reportgen.domain.schedules import Schedule
+from reportgen.domain.schedules import Cadence, MisfirePolicy, Schedule
 from reportgen.observability import set_scheduler_lag
 from reportgen.scheduler.misfires import DueTimes, due_times, plan_fires, summary_reason
 from reportgen.scheduler.ports import RunLedger
@@ -29,6 +29,37 @@ Clock = Callable[[], datetime]
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class Tracked:
+    """What the dispatcher keeps of a schedule between fires: its timing, the rest packed.
+
+    A `Schedule` model weighs about 5 KB in memory (each nested model has its own dict and set
+    of fields set): 50 MB for 10,000 schedules, more than the leader's jobs and triggers. A
+    dispatch needs only the timing until a fire time is due; the schedule, packed as JSON
+    (about 0.6 KB), is unpacked to record one.
+    """
+
+    cadence: Cadence
+    timezone: str
+    misfire_policy: MisfirePolicy
+    updated_at: datetime
+    packed: str
+
+    @classmethod
+    def of(cls, schedule: Schedule) -> Tracked:
+        return cls(
+            schedule.cadence,
+            schedule.timezone,
+            schedule.misfire_policy,
+            schedule.updated_at,
+            schedule.model_dump_json(),
+        )
+
+    def schedule(self) -> Schedule:
+        """The schedule as it was tracked."""
+        return Schedule.model_validate_json(self.packed)
 
 
 @dataclass(frozen=True)
@@ -53,7 +84,7 @@ class Dispatcher:
         self._ledger = ledger
         self._clock = clock
         self._on_runs = on_runs
-        self._schedules: dict[str, Schedule] = {}
+        self._schedules: dict[str, Tracked] = {}
         self._horizons: dict[str, datetime] = {}
         self._locks: dict[str, threading.Lock] = {}
         self._guard = threading.Lock()
@@ -78,7 +109,7 @@ class Dispatcher:
         with self._guard:
             if self._closed:
                 return
-            self._schedules[schedule.id] = schedule
+            self._schedules[schedule.id] = Tracked.of(schedule)
             self._horizons.pop(schedule.id, None)
             self._locks.setdefault(schedule.id, threading.Lock())
 
@@ -88,7 +119,7 @@ class Dispatcher:
             self._schedules.pop(schedule_id, None)
             self._horizons.pop(schedule_id, None)
 
-    def tracked(self) -> dict[str, Schedule]:
+    def tracked(self) -> dict[str, Tracked]:
         with self._guard:
             return dict(self._schedules)
 
@@ -100,16 +131,16 @@ class Dispatcher:
             return Dispatched()
         with lock:
             with self._guard:
-                schedule = self._schedules.get(schedule_id)
+                tracked = self._schedules.get(schedule_id)
                 horizon = self._horizons.get(schedule_id)
-            if schedule is None:
+            if tracked is None:
                 return Dispatched()
             now = self._clock()
             if horizon is None:
                 last = self._ledger.last_fire_time(schedule_id)
-                horizon = max(last, schedule.updated_at) if last else schedule.updated_at
-            due = due_times(schedule.cadence, schedule.timezone, horizon, now)
-            result = self._record(schedule, due, now)
+                horizon = max(last, tracked.updated_at) if last else tracked.updated_at
+            due = due_times(tracked.cadence, tracked.timezone, horizon, now)
+            result = self._record(tracked, due, now) if due.times else Dispatched()
             with self._guard:
                 if schedule_id in self._schedules:
                     self._horizons[schedule_id] = now
@@ -117,7 +148,8 @@ class Dispatcher:
             self._on_runs()
         return result
 
-    def _record(self, schedule: Schedule, due: DueTimes, now: datetime) -> Dispatched:
+    def _record(self, tracked: Tracked, due: DueTimes, now: datetime) -> Dispatched:
+        schedule = tracked.schedule()
         runs = skipped = duplicates = 0
         if due.older_count and due.older_first is not None:
             log.warning(

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -29,7 +30,7 @@ from apscheduler.jobstores.memory import MemoryJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from reportgen.scheduler.firing import Dispatcher
-from reportgen.scheduler.ports import ScheduleFeed
+from reportgen.scheduler.ports import ScheduleChange, ScheduleFeed
 from reportgen.scheduler.trigger import CadenceTrigger
 
 log = logging.getLogger("reportgen.scheduler")
@@ -39,6 +40,9 @@ FIRES = "fires"
 UPKEEP = "upkeep"
 """Executor of the scheduler's own job (reconciling), apart from the fires."""
 FIRE_THREADS = 4
+
+PAGE = 500
+"""Schedules read from the feed at a time: a page's models are dropped once its jobs exist."""
 
 JOB_DEFAULTS = {"misfire_grace_time": None, "coalesce": True, "max_instances": 1}
 
@@ -72,11 +76,13 @@ class JobBook:
         dispatcher: Dispatcher,
         *,
         clock: Callable[[], datetime],
+        page: int = PAGE,
     ) -> None:
         self._scheduler = scheduler
         self._feed = feed
         self._dispatcher = dispatcher
         self._clock = clock
+        self._page = page
         self._cursor: str | None = None
         self._versions: dict[str, int] = {}
 
@@ -96,38 +102,18 @@ class JobBook:
         """Read the changes since the last call and bring the job set in line with them.
 
         A new or changed schedule's job runs once at once (so a fire time due between its change
-        and this poll is recorded), then at its cadence.
+        and this poll is recorded), then at its cadence. Changes are read `PAGE` at a time: a
+        first load of a large table never holds every schedule at once.
         """
-        changes, cursor = self._feed.changes_since(self._cursor)
-        added = replaced = removed = 0
+        outcomes: Counter[str] = Counter()
         now = self._clock()
-        for change in changes:
-            schedule = change.schedule
-            if schedule is None or schedule.paused:
-                if self._versions.pop(change.schedule_id, None) is not None:
-                    removed += 1
-                self._dispatcher.forget(change.schedule_id)
-                self._remove(change.schedule_id)
-                continue
-            if self._versions.get(schedule.id) == schedule.version:
-                continue
-            if schedule.id in self._versions:
-                replaced += 1
-            else:
-                added += 1
-            self._versions[schedule.id] = schedule.version
-            self._dispatcher.track(schedule)
-            self._scheduler.add_job(
-                self._dispatcher.dispatch,
-                trigger=CadenceTrigger(schedule.cadence, schedule.timezone),
-                args=(schedule.id,),
-                id=schedule.id,
-                name=schedule.name,
-                executor=FIRES,
-                replace_existing=True,
-                next_run_time=now,
-            )
-        self._cursor = cursor
+        while True:
+            changes, cursor = self._feed.changes_since(self._cursor, limit=self._page)
+            outcomes.update(self._apply(change, now) for change in changes)
+            self._cursor = cursor
+            if len(changes) < self._page:
+                break
+        added, replaced, removed = outcomes["added"], outcomes["replaced"], outcomes["removed"]
         if added or replaced or removed:
             log.info(
                 "schedules reconciled: %d added, %d changed, %d removed; %d jobs",
@@ -137,6 +123,31 @@ class JobBook:
                 len(self._versions),
             )
         return Reconciled(added=added, replaced=replaced, removed=removed)
+
+    def _apply(self, change: ScheduleChange, now: datetime) -> str:
+        """Bring one schedule's job in line with its change: added, replaced, removed or kept."""
+        schedule = change.schedule
+        if schedule is None or schedule.paused:
+            had_job = self._versions.pop(change.schedule_id, None) is not None
+            self._dispatcher.forget(change.schedule_id)
+            self._remove(change.schedule_id)
+            return "removed" if had_job else "kept"
+        known = self._versions.get(schedule.id)
+        if known == schedule.version:
+            return "kept"
+        self._versions[schedule.id] = schedule.version
+        self._dispatcher.track(schedule)
+        self._scheduler.add_job(
+            self._dispatcher.dispatch,
+            trigger=CadenceTrigger(schedule.cadence, schedule.timezone),
+            args=(schedule.id,),
+            id=schedule.id,
+            name=schedule.name,
+            executor=FIRES,
+            replace_existing=True,
+            next_run_time=now,
+        )
+        return "added" if known is None else "replaced"
 
     def _remove(self, schedule_id: str) -> None:
         with contextlib.suppress(JobLookupError):

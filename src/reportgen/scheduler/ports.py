@@ -27,8 +27,13 @@ class ScheduleChange(Protocol):
 class ScheduleFeed(Protocol):
     """The schedules table, read as a stream of changes (`ScheduleService.changes_since`)."""
 
-    def changes_since(self, cursor: str | None) -> tuple[Sequence[ScheduleChange], str]:
-        """Changes after ``cursor`` and the cursor to pass next; ``None`` gives every live one."""
+    def changes_since(
+        self, cursor: str | None, *, limit: int | None = None
+    ) -> tuple[Sequence[ScheduleChange], str]:
+        """Changes after ``cursor`` and the cursor to pass next; ``None`` gives every live one.
+
+        With ``limit``, at most that many; a page that comes back full may have more after it.
+        """
         ...
 
 

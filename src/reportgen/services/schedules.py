@@ -51,7 +51,7 @@ class ScheduleStore(Protocol):
     def list(self, owner: str | None = None) -> builtins.list[Schedule]: ...
 
     def changes_since(
-        self, seq: int | None
+        self, seq: int | None, *, limit: int | None = None
     ) -> tuple[builtins.list[tuple[str, Schedule | None]], int]: ...
 
 
@@ -209,9 +209,18 @@ class ScheduleService:
         """A live schedule for system use (no permission check); None when deleted."""
         return self._store.get(schedule_id)
 
-    def changes_since(self, cursor: str | None) -> tuple[builtins.list[ScheduleChange], str]:
+    def changes_since(
+        self, cursor: str | None, *, limit: int | None = None
+    ) -> tuple[builtins.list[ScheduleChange], str]:
         """Schedules changed after ``cursor`` (paused and deleted ones included) and the cursor
-        to pass next time; ``None`` gives every live schedule."""
+        to pass next time; ``None`` gives every live schedule.
+
+        With ``limit``, one page of at most that many: a full page may have more after it, so
+        a caller reads on with the cursor it got until a page comes back short. The scheduler
+        loads a large table this way, never holding every schedule at once.
+        """
+        if limit is not None and limit < 1:
+            raise InvalidInput(f"limit {limit} reads nothing; pass at least 1, or None for all")
         seq: int | None = None
         if cursor is not None:
             if not cursor.isdigit():
@@ -219,7 +228,7 @@ class ScheduleService:
                     f"cursor {cursor!r} is not one changes_since returned; pass None to start over"
                 )
             seq = int(cursor)
-        changes, latest = self._store.changes_since(seq)
+        changes, latest = self._store.changes_since(seq, limit=limit)
         return [ScheduleChange(i, s) for i, s in changes], str(latest)
 
     # Internals

@@ -144,12 +144,18 @@ class ScheduleRepository:
         return int(latest or 0)
 
     def changes_since(
-        self, seq: int | None
+        self, seq: int | None, *, limit: int | None = None
     ) -> tuple[builtins.list[tuple[str, Schedule | None]], int]:
-        """What changed after change number ``seq``, oldest first, and the newest number.
+        """What changed after change number ``seq``, oldest first, and the number to pass next.
 
         Each entry is (schedule id, the schedule now, or None when deleted). With ``seq`` None,
         every live schedule. A schedule changed twice appears once, as it is now.
+
+        ``limit`` reads one page of at most that many changes (keyset paging on the change
+        number): the number returned is then the last one in the page, and the next call goes
+        on from there, so a caller can load many schedules a page at a time. A short page is
+        the last one. A schedule changed between two pages comes again, as it is now, in a
+        later page.
         """
         with self._engine.connect() as connection:
             if seq is None:
@@ -157,14 +163,16 @@ class ScheduleRepository:
                 if latest is None:
                     return [], 0
                 # Rows changed after `latest` was read come in the next call, not this one.
-                rows = connection.execute(
-                    select(_table)
-                    .where(_table.c.deleted_at.is_(None), _table.c.change_seq <= latest)
-                    .order_by(_table.c.change_seq)
-                ).all()
-                return [(row.id, _schedule(row)) for row in rows], int(latest)
-            rows = connection.execute(
-                select(_table).where(_table.c.change_seq > seq).order_by(_table.c.change_seq)
-            ).all()
+                statement = select(_table).where(
+                    _table.c.deleted_at.is_(None), _table.c.change_seq <= latest
+                )
+                end = int(latest)
+            else:
+                statement = select(_table).where(_table.c.change_seq > seq)
+                end = seq
+            rows = connection.execute(statement.order_by(_table.c.change_seq).limit(limit)).all()
         changes = [(row.id, None if row.deleted_at else _schedule(row)) for row in rows]
-        return changes, int(rows[-1].change_seq) if rows else seq
+        if rows and (seq is not None or len(rows) == limit):
+            # A full page ends at its last row; more may follow. Changes end at their newest.
+            end = int(rows[-1].change_seq)
+        return changes, end
