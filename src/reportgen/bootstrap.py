@@ -9,6 +9,7 @@ import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, Literal
 from urllib.parse import unquote, urlsplit
 
 from pydantic import SecretStr
@@ -18,7 +19,6 @@ from reportgen.catalog.loader import load_catalog
 from reportgen.domain.catalog import Catalog
 from reportgen.errors import ConfigurationError
 from reportgen.observability import record_delivery, record_run
-from reportgen.rendering.images import chart_renderer
 from reportgen.rendering.templates import TemplateLibrary
 from reportgen.services.audit import AuditService
 from reportgen.services.backup import BackupService
@@ -153,7 +153,7 @@ def build_services(
     render = RenderService(
         catalog,
         reports,
-        images=chart_renderer(settings.chromium_path),
+        images=ChartImagesOnFirstUse(settings.chromium_path),
         library=TemplateLibrary(user_dir=settings.templates_dir),
         store=artifact_store(settings),
         audit=store.audit,
@@ -203,6 +203,23 @@ def build_services(
         warehouse=warehouse,
         tokens=ApiTokenService(TokenRepository(store.engine), store.users, store.audit),
     )
+
+
+class ChartImagesOnFirstUse:
+    """The process's chart renderer (`reportgen.rendering.images.chart_renderer`), imported
+    with kaleido and its browser driver when the first chart is drawn: most processes that
+    wire the services (the scheduler until a run renders, the CLI, the API) draw none."""
+
+    def __init__(self, chromium_path: str | Path) -> None:
+        self.chromium_path = chromium_path
+
+    def render(
+        self, fig: Any, *, fmt: Literal["svg", "png"], width: int, height: int, scale: float = 2.0
+    ) -> bytes:
+        from reportgen.rendering.images import chart_renderer
+
+        renderer = chart_renderer(self.chromium_path)
+        return renderer.render(fig, fmt=fmt, width=width, height=height, scale=scale)
 
 
 def artifact_store(settings: Settings) -> ArtifactStore:

@@ -22,7 +22,6 @@ from reportgen.rendering.document import (
     TableView,
 )
 from reportgen.rendering.formatting import format_date, format_measure, format_period
-from reportgen.rendering.images import preferred_format
 from reportgen.services.ports import ChartImages
 from reportgen.services.queries import QueryResult, freshness_age_hours
 from reportgen.services.reports import (
@@ -172,6 +171,9 @@ class DocumentBuilder:
 
     def figure(self, block: PreviewBlock, spec_block: ChartBlock) -> FigureImage:
         assert block.figure is not None and block.chart is not None
+        # Imported with the first chart: kaleido is not needed by a report without one.
+        from reportgen.rendering.images import preferred_format  # noqa: PLC0415
+
         fig = block.figure
         width, height = print_size(fig)
         fmt = preferred_format(fig)

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from importlib import metadata
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from reportgen.artifacts import (
     ArtifactStore,
@@ -32,14 +32,16 @@ from reportgen.domain.principal import Principal
 from reportgen.domain.spec import ReportSpec, TableBlock
 from reportgen.errors import InvalidInput
 from reportgen.rendering.charts import print_size
-from reportgen.rendering.exports import ColumnKind, ExportColumn, ExportTable, to_csv, to_xlsx
-from reportgen.rendering.html import render_standalone_html
-from reportgen.rendering.images import preferred_format
-from reportgen.rendering.pdf import render_pdf
 from reportgen.rendering.templates import TemplateLibrary
-from reportgen.services.documents import DocumentBuilder
 from reportgen.services.ports import AuditSink, ChartImages
 from reportgen.services.reports import ReportPreview, ReportService, logical_time
+
+if TYPE_CHECKING:
+    from reportgen.rendering.exports import ColumnKind, ExportTable
+
+# The PDF, image, export and document modules (WeasyPrint, kaleido, xlsxwriter: about 30 MB)
+# are imported by the first render that needs them, not by every process that wires this
+# service: the scheduler leads, and the API answers, long before a run renders anything.
 
 
 class Format(StrEnum):
@@ -146,11 +148,15 @@ class RenderService:
         self._run_id = run_id
 
     def _draw(self, fig: Any) -> bytes:
+        from reportgen.rendering.images import preferred_format  # noqa: PLC0415 - see top
+
         width, height = print_size(fig)
         return self.images.render(fig, fmt=preferred_format(fig), width=width, height=height)
 
     def export_tables(self, preview: ReportPreview) -> list[ExportTable]:
         """Every table block with ALL its rows, typed for CSV and XLSX."""
+        from reportgen.rendering.exports import ExportColumn, ExportTable  # noqa: PLC0415
+
         tables = []
         dataset = preview.dataset
         for block in preview.blocks:
@@ -190,6 +196,11 @@ class RenderService:
         as_of: datetime | None = None,
         parameters: dict[str, tuple[str, ...]] | None = None,
     ) -> RenderedReport:
+        from reportgen.rendering.exports import to_csv, to_xlsx  # noqa: PLC0415 - see top
+        from reportgen.rendering.html import render_standalone_html  # noqa: PLC0415
+        from reportgen.rendering.pdf import render_pdf  # noqa: PLC0415
+        from reportgen.services.documents import DocumentBuilder  # noqa: PLC0415
+
         moment = logical_time(as_of)
         timer = _Timer()
         with timer.stage("prepare"):
