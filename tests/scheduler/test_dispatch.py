@@ -187,3 +187,21 @@ def test_a_tracked_schedule_is_kept_as_its_timing_and_unpacks_exactly(
     assert tracked.schedule() == hourly
     dispatcher.dispatch(hourly.id)
     assert {run.report_id for run in runs_of(services, hourly)} == {hourly.report_id}
+
+
+def test_an_edit_keeps_a_fire_time_whose_dispatch_was_late(services: Services) -> None:
+    schedule = new_schedule(services, saved_report_id(services), cadence=HOURLY)
+    hour = top_of_hour(schedule.updated_at) + timedelta(hours=1)
+    clock = ManualClock(hour - timedelta(seconds=2))
+    dispatcher = Dispatcher(services.runs, clock=clock)
+    dispatcher.track(schedule)
+    assert dispatcher.dispatch(schedule.id).runs == 0  # nothing due yet; the horizon is set
+    # The owner edits the schedule a second after the hour, before the late dispatch ran.
+    edited = schedule.model_copy(
+        update={"name": "Renamed", "version": schedule.version + 1,
+                "updated_at": hour + timedelta(seconds=1)}
+    )  # fmt: skip
+    dispatcher.track(edited)
+    clock.now = hour + timedelta(seconds=5)
+    assert dispatcher.dispatch(schedule.id).runs == 1
+    assert [run.fire_time for run in runs_of(services, schedule)] == [hour]

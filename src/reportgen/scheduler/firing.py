@@ -101,16 +101,17 @@ class Dispatcher:
             self._horizons.clear()
 
     def track(self, schedule: Schedule) -> None:
-        """Start (or restart, after a change) recording this schedule's fire times.
+        """Start (or, after a change, go on) recording this schedule's fire times.
 
-        The horizon is re-read from the ledger on the next dispatch, from the later of the last
-        recorded fire time and the schedule's last change: a changed cadence counts from then.
+        A schedule already tracked keeps its horizon: a fire time due before an edit but not yet
+        recorded (its dispatch running late) is still recorded. A new or resumed schedule's
+        horizon is read from the ledger on its first dispatch: the later of the last recorded
+        fire time and the schedule's last change.
         """
         with self._guard:
             if self._closed:
                 return
             self._schedules[schedule.id] = Tracked.of(schedule)
-            self._horizons.pop(schedule.id, None)
             self._locks.setdefault(schedule.id, threading.Lock())
 
     def forget(self, schedule_id: str) -> None:
