@@ -12,8 +12,8 @@ from reportgen.domain.schedules import CronCadence, DailyAt
 from reportgen.errors import InvalidInput
 from reportgen.scheduler.firing import Dispatcher
 from reportgen.scheduler.jobs import FIRES, JobBook, new_scheduler
-from reportgen.scheduler.ports import ScheduleChange
 from reportgen.scheduler.trigger import CadenceTrigger
+from reportgen.services.schedules import ScheduleChange
 from tests.conftest import ANA
 from tests.scheduler.conftest import ManualClock
 from tests.scheduler.fixtures import draft, new_schedule, saved_report_id
@@ -129,3 +129,41 @@ def test_a_fresh_leader_loads_a_page_of_schedules_at_a_time(
 def test_the_feed_refuses_a_page_of_nothing(services: Services) -> None:
     with pytest.raises(InvalidInput, match="pass at least 1"):
         services.schedules.changes_since(None, limit=0)
+
+
+class OneBadRow:
+    """A feed whose first page holds a schedule that cannot be scheduled, then a good one."""
+
+    def __init__(self, services: Services) -> None:
+        report = saved_report_id(services)
+        good = new_schedule(services, report, name="good")
+        # A row written by an older release, whose cron this release no longer reads.
+        bad = new_schedule(services, report, name="bad").model_copy(
+            update={"cadence": CronCadence(expression="0 8 * * mon-fri-sat")}
+        )
+        self.changes = [ScheduleChange(bad.id, bad), ScheduleChange(good.id, good)]
+        self.good, self.bad = good, bad
+        self.cursors: list[str | None] = []
+
+    def changes_since(
+        self, cursor: str | None, *, limit: int | None = None
+    ) -> tuple[Sequence[ScheduleChange], str]:
+        self.cursors.append(cursor)
+        return (self.changes, "2") if cursor is None else ([], "2")
+
+
+def test_one_schedule_that_cannot_be_applied_does_not_hold_up_the_others(
+    services: Services, clock: ManualClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    feed = OneBadRow(services)
+    scheduler = new_scheduler()
+    scheduler.start(paused=True)
+    try:
+        book = JobBook(scheduler, feed, Dispatcher(services.runs, clock=clock), clock=clock)
+        book.reconcile()
+        assert book.job_ids() == {feed.good.id}
+        assert f"schedule {feed.bad.id} could not be applied" in caplog.text
+        book.reconcile()
+        assert feed.cursors == [None, "2"]  # the cursor moved past the bad row
+    finally:
+        scheduler.shutdown(wait=False)

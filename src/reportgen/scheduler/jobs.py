@@ -109,7 +109,7 @@ class JobBook:
         now = self._clock()
         while True:
             changes, cursor = self._feed.changes_since(self._cursor, limit=self._page)
-            outcomes.update(self._apply(change, now) for change in changes)
+            outcomes.update(self._apply_safely(change, now) for change in changes)
             self._cursor = cursor
             if len(changes) < self._page:
                 break
@@ -124,6 +124,21 @@ class JobBook:
             )
         return Reconciled(added=added, replaced=replaced, removed=removed)
 
+    def _apply_safely(self, change: ScheduleChange, now: datetime) -> str:
+        """`_apply`, except that one schedule that cannot be applied (a timezone this machine
+        lacks, a broken row) is logged and skipped instead of stopping every later change."""
+        try:
+            return self._apply(change, now)
+        except Exception:  # one bad schedule must not hold up the others
+            log.exception(
+                "schedule %s could not be applied; its job is left out until it changes",
+                change.schedule_id,
+            )
+            self._versions.pop(change.schedule_id, None)
+            self._dispatcher.forget(change.schedule_id)
+            self._remove(change.schedule_id)
+            return "failed"
+
     def _apply(self, change: ScheduleChange, now: datetime) -> str:
         """Bring one schedule's job in line with its change: added, replaced, removed or kept."""
         schedule = change.schedule
@@ -135,11 +150,15 @@ class JobBook:
         known = self._versions.get(schedule.id)
         if known == schedule.version:
             return "kept"
+        trigger = CadenceTrigger(schedule.cadence, schedule.timezone)
+        # Computed now, so a cadence that cannot be scheduled fails here, where it is logged
+        # and skipped, not later inside APScheduler's thread.
+        trigger.get_next_fire_time(None, now)
         self._versions[schedule.id] = schedule.version
         self._dispatcher.track(schedule)
         self._scheduler.add_job(
             self._dispatcher.dispatch,
-            trigger=CadenceTrigger(schedule.cadence, schedule.timezone),
+            trigger=trigger,
             args=(schedule.id,),
             id=schedule.id,
             name=schedule.name,
