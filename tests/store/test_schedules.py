@@ -6,6 +6,7 @@ import threading
 from datetime import UTC, datetime, time, timedelta
 
 import pytest
+from sqlalchemy import update
 
 from reportgen.domain.principal import Role
 from reportgen.domain.schedules import (
@@ -18,6 +19,7 @@ from reportgen.domain.schedules import (
 )
 from reportgen.domain.spec import ReportSpec
 from reportgen.store import MetadataStore
+from reportgen.store.tables import schedules
 
 T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 SPEC = ReportSpec.model_validate(
@@ -106,6 +108,22 @@ def test_the_change_feed_starts_with_every_live_schedule(
     assert changes == [(kept.id, kept)]
     assert cursor == 3
     assert store.schedules.changes_since(cursor) == ([], 3)
+
+
+def test_a_damaged_row_is_left_out_of_the_feed_not_fatal_to_it(
+    store: MetadataStore, report_id: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    damaged = store.schedules.add(schedule(report_id, 1))
+    fine = store.schedules.add(schedule(report_id, 2))
+    with store.engine.begin() as connection:
+        connection.execute(
+            update(schedules).where(schedules.c.id == damaged.id).values(cadence={"kind": "??"})
+        )
+
+    changes, _ = store.schedules.changes_since(None)
+
+    assert changes == [(damaged.id, None), (fine.id, fine)]
+    assert f"schedule {damaged.id} holds values this release cannot read" in caplog.text
 
 
 def test_the_change_feed_reports_edits_pauses_and_deletes_once_each(

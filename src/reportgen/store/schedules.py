@@ -13,14 +13,18 @@ race returns None and the service explains who saved first. Deletes are soft (``
 from __future__ import annotations
 
 import builtins
+import logging
 from datetime import datetime
 from typing import Any
 
+from pydantic import ValidationError
 from sqlalchemy import Connection, Engine, Row, func, insert, select, update
 
 from reportgen.domain.schedules import Schedule
 from reportgen.store.engine import write_transaction
 from reportgen.store.tables import schedules
+
+log = logging.getLogger(__name__)
 
 _table = schedules
 
@@ -62,6 +66,16 @@ def _schedule(row: Row[Any]) -> Schedule:
     data = {name: getattr(row, name) for name in _STORED_FIELDS}
     data["retry"] = row.retry_policy
     return Schedule.model_validate(data)
+
+
+def _readable(row: Row[Any]) -> Schedule | None:
+    """The row's schedule; None (no job: it cannot run) with an error logged when the row does
+    not hold a valid schedule, so one damaged row does not stop the scheduler reading the rest."""
+    try:
+        return _schedule(row)
+    except ValidationError:
+        log.exception("schedule %s holds values this release cannot read; it will not run", row.id)
+        return None
 
 
 def _next_change(connection: Connection) -> int:
@@ -171,7 +185,7 @@ class ScheduleRepository:
                 statement = select(_table).where(_table.c.change_seq > seq)
                 end = seq
             rows = connection.execute(statement.order_by(_table.c.change_seq).limit(limit)).all()
-        changes = [(row.id, None if row.deleted_at else _schedule(row)) for row in rows]
+        changes = [(row.id, None if row.deleted_at else _readable(row)) for row in rows]
         if rows and (seq is not None or len(rows) == limit):
             # A full page ends at its last row; more may follow. Changes end at their newest.
             end = int(rows[-1].change_seq)
