@@ -94,7 +94,7 @@ SCHEDULE_PREFILL = "schedule_prefill_report_id"
 
 
 def _schedule_button(report_id: str | None) -> None:
-    """"Save as schedule": open the Schedules page's form with this saved report chosen."""
+    """The builder's Save as schedule: open the Schedules page's form on this saved report."""
     if report_id is None:
         st.caption("Save the report first; then you can schedule it.")
         return
