@@ -43,6 +43,9 @@ def make_settings(tmp: Path, warehouse: Path, **overrides: object) -> Settings:
         "warehouse_url": f"duckdb:///{warehouse}",
         "catalog_dir": CATALOG_DIR,
         "cookie_key": "test-cookie-key-0123456789abcdef-0123",
+        # Port 1 refuses at once: a test that sends mail says where, never the demo sink.
+        "smtp_url": "smtp://127.0.0.1:1",
+        "mail_sink": False,
         "mask_key": "test-mask-key-0123456789abcdef-0123456",
         "audit_key": "test-audit-key-0123456789abcdef-012345",
         **overrides,
