@@ -387,3 +387,49 @@ def test_a_missing_column_is_a_caller_bug(sales: Dataset) -> None:
     block, frame, x = CASES[ChartKind.BAR]
     with pytest.raises(ChartDataError, match="lacks column"):
         build_figure(block, frame.drop(columns=["revenue"]), x_column=x, dataset=sales)
+
+
+@pytest.mark.parametrize("kind", [ChartKind.LINE, ChartKind.BAR, ChartKind.AREA])
+def test_a_monthly_axis_has_one_tick_per_month_of_the_period(
+    kind: ChartKind, sales: Dataset
+) -> None:
+    # A quarter of monthly points: plotly alone labels "Jun, Jul, Jul, Aug, Aug" (no September).
+    months = pd.date_range("2026-07-01", periods=3, freq="MS")
+    frame = pd.DataFrame({"order_date__month": months, "revenue": [1.0e8, 1.5e8, 1.2e8]})
+    block = ChartBlock(title="Revenue", chart=kind, x="order_date", y=("revenue",))
+    fig = build_figure(block, frame, x_column="order_date__month", dataset=sales)
+    axis = fig.layout.xaxis
+    assert axis.tickformat == "%b %Y"
+    assert axis.tickmode == "array"
+    assert axis.dtick == "M1"
+    assert list(axis.tickvals) == ["2026-07-01", "2026-08-01", "2026-09-01"]
+    low, high = axis.range
+    assert "2026-06-01" < low < "2026-07-01"  # no June tick fits in
+    assert "2026-09-01" < high < "2026-10-01"
+
+
+def test_a_quarterly_and_a_yearly_axis_have_one_tick_per_bucket(sales: Dataset) -> None:
+    block = ChartBlock(title="Revenue", chart=ChartKind.LINE, x="order_date", y=("revenue",))
+    quarters = pd.date_range("2025-01-01", periods=4, freq="QS")
+    frame = pd.DataFrame({"order_date__quarter": quarters, "revenue": [1.0, 2.0, 3.0, 4.0]})
+    fig = build_figure(block, frame, x_column="order_date__quarter", dataset=sales)
+    assert fig.layout.xaxis.tickformat == "Q%q %Y"
+    assert fig.layout.xaxis.dtick == "M3"
+    assert list(fig.layout.xaxis.tickvals) == [q.strftime("%Y-%m-%d") for q in quarters]
+    years = pd.date_range("2022-01-01", periods=3, freq="YS")
+    frame = pd.DataFrame({"order_date__year": years, "revenue": [1.0, 2.0, 3.0]})
+    fig = build_figure(block, frame, x_column="order_date__year", dataset=sales)
+    assert fig.layout.xaxis.tickformat == "%Y"
+    assert fig.layout.xaxis.dtick == "M12"
+    assert list(fig.layout.xaxis.tickvals) == ["2022-01-01", "2023-01-01", "2024-01-01"]
+
+
+def test_a_long_monthly_axis_thins_its_ticks_to_whole_buckets(sales: Dataset) -> None:
+    months = pd.date_range("2024-01-01", periods=30, freq="MS")
+    frame = pd.DataFrame({"order_date__month": months, "revenue": range(30)})
+    block = ChartBlock(title="Revenue", chart=ChartKind.LINE, x="order_date", y=("revenue",))
+    fig = build_figure(block, frame, x_column="order_date__month", dataset=sales)
+    ticks = list(fig.layout.xaxis.tickvals)
+    assert len(ticks) <= 12
+    assert fig.layout.xaxis.dtick == "M3"
+    assert ticks[:2] == ["2024-01-01", "2024-04-01"]

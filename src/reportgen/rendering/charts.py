@@ -57,6 +57,13 @@ _TIME_TICKS: dict[TimeGrain | None, tuple[str, str]] = {
     None: ("", "%d %b %Y"),
 }
 
+_BUCKET_MONTHS: dict[TimeGrain | None, int] = {
+    TimeGrain.MONTH: 1,
+    TimeGrain.QUARTER: 3,
+    TimeGrain.YEAR: 12,
+}
+"""Calendar buckets whose axis gets one tick per bucket, by their length in months."""
+
 
 class ChartDataError(InternalError):
     """The frame does not hold the columns the chart block needs: a bug in the caller."""
@@ -627,11 +634,7 @@ class _ChartBuilder:
         update = fig.update_xaxes if axis == "x" else fig.update_yaxes
         if self.x.kind == "time":
             tick, hover = _TIME_TICKS[self.x.grain]
-            update(type="date", tickformat=tick, hoverformat=hover)
-            if self.x.grain is TimeGrain.YEAR:
-                update(dtick="M12")
-            elif self.x.grain is TimeGrain.QUARTER and len(set(self.data[self.x.column])) <= 12:
-                update(dtick="M3")
+            update(type="date", tickformat=tick, hoverformat=hover, **self._bucket_ticks())
         elif self.x.kind == "category":
             update(
                 type="category",
@@ -644,6 +647,32 @@ class _ChartBuilder:
             fig.update_xaxes(showgrid=True)
             fig.update_yaxes(showgrid=False, ticks="")
         self._title(fig, axis, self.x.title)
+
+    def _bucket_ticks(self) -> dict[str, Any]:
+        """One tick per month, quarter or year bucket, and a range over the buckets only.
+
+        Left alone, plotly spaces date ticks by time, not by bucket: a few monthly points get
+        two ticks a month (repeated labels), a skipped month or a tick before the period.
+        """
+        months = _BUCKET_MONTHS.get(self.x.grain)
+        buckets = sorted(set(self.data[self.x.column]))
+        if months is None or not buckets:
+            return {}
+        stamps = [pd.Timestamp(b) for b in buckets]
+        # Thin the labels of a long series to a round number of buckets (at most 12 ticks).
+        every = next((n for n in (1, 2, 3, 4, 6, 12) if len(stamps) <= 12 * n), 12)
+        if months >= 12:
+            every = max(1, math.ceil(len(stamps) / 12))
+        half = pd.Timedelta(days=15 * months)
+        return {
+            "tickmode": "array",
+            "tickvals": buckets[::every],
+            "dtick": f"M{months * every}",
+            "range": [
+                (stamps[0] - half).strftime("%Y-%m-%d"),
+                (stamps[-1] + half).strftime("%Y-%m-%d"),
+            ],
+        }
 
     def _title(self, fig: go.Figure, axis: str, title: str) -> None:
         """Title the outer axes only: the bottom of each column, the left of each row."""
@@ -757,7 +786,9 @@ class _ChartBuilder:
         fig.update_xaxes(showline=False, ticks="", showgrid=False, zeroline=False)
         if self.x.kind == "time":
             tick, hover = _TIME_TICKS[self.x.grain]
-            fig.update_xaxes(type="date", tickformat=tick, hoverformat=hover)
+            fig.update_xaxes(
+                type="date", tickformat=tick, hoverformat=hover, **self._bucket_ticks()
+            )
         else:
             fig.update_xaxes(type="category", categoryorder="array", categoryarray=columns)
         self._title(fig, "x", self.x.title)
