@@ -311,8 +311,8 @@ def test_when_nothing_fell_there_is_no_bottom_mover() -> None:
         mover_facts(
             REVENUE,
             "region",
-            by_region(EMEA=150.0),
-            by_region(EMEA=100.0),
+            by_region(EMEA=150.0, Americas=90.0),
+            by_region(EMEA=100.0, Americas=80.0),
             (SOURCE, PRIOR_SOURCE),
             additive=True,
         ),
@@ -320,6 +320,26 @@ def test_when_nothing_fell_there_is_no_bottom_mover() -> None:
     assert facts.has("top_mover")
     assert not facts.has("bottom_mover")
     assert facts["bottom_mover"].note == "no region fell"
+
+
+@pytest.mark.parametrize("additive", [True, False])
+def test_a_single_comparable_member_gives_no_movers(additive: bool) -> None:
+    # A filter or a row policy leaves only EMEA: "EMEA rose the most" would say nothing.
+    facts = FactSet(
+        "revenue",
+        "Revenue",
+        mover_facts(
+            REVENUE,
+            "region",
+            by_region(EMEA=150.0, APAC=30.0) if not additive else by_region(EMEA=150.0),
+            by_region(EMEA=100.0),
+            (SOURCE, PRIOR_SOURCE),
+            additive=additive,
+        ),
+    )
+    assert not facts.has("top_mover")
+    assert not facts.has("bottom_mover")
+    assert facts["top_mover"].note == "fewer than two region values to compare"
 
 
 def test_the_top_contributor_share_needs_an_additive_measure() -> None:

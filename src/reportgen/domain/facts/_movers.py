@@ -72,7 +72,10 @@ def mover_facts(
     why_missing: str = "",
 ) -> tuple[Fact, ...]:
     """``top_mover`` (largest increase) and ``bottom_mover`` (largest decrease) along `by`, each
-    with ``_value``, ``_prior``, ``_change`` (absolute) and ``_change_pct`` (relative)."""
+    with ``_value``, ``_prior``, ``_change`` (absolute) and ``_change_pct`` (relative).
+
+    Fewer than two comparable members give no movers: "EMEA rose the most" of EMEA alone
+    says nothing."""
     current_source, prior_source = sources
     if current is None or prior is None or prior_source is None:
         ranked: list[Mover] = []
@@ -80,6 +83,10 @@ def mover_facts(
     else:
         ranked = movers(current, prior, by, m.name, additive=additive)
         why = ""
+        if len(ranked) < 2:
+            # One group (a filter or a row policy leaves only EMEA) has nothing to rank against.
+            ranked = []
+            why = f"fewer than two {by.replace('_', ' ')} values to compare"
     top = ranked[0] if ranked and ranked[0].change > 0 else None
     bottom = ranked[-1] if ranked and ranked[-1].change < 0 else None
     facts: list[Fact] = []
