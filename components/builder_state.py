@@ -4,6 +4,11 @@ Every widget of the builder is keyed under a *generation*: starting from a templ
 dataset) opens a new generation, so the widgets are drawn afresh from the new spec while the
 old ones are forgotten. Blocks get an id of their own, so their widgets keep their values when
 blocks are reordered or removed around them.
+
+Streamlit forgets the state of every widget a run does not draw, so opening another page would
+wipe the draft's filters, period, parameters and block edits. Each run therefore copies the
+builder's widget values to a plain session key (which Streamlit keeps), and a widget drawn
+again after the author comes back starts from its kept value rather than from the seed spec.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ _GENERATION = "_builder_generation"
 _BLOCK_IDS = "_builder_block_ids"
 _SEED = "_builder_seed"  # the spec the current generation's widgets start from
 _BLOCK_SEED = "_builder_block_seed_"
+_KEPT = "_builder_kept"  # widget key → its last value, outliving the widgets' own state
 
 
 def generation() -> int:
@@ -39,9 +45,21 @@ def seeded(name: str, value: Any) -> str:
     value at once.
     """
     widget = key(name)
-    if widget not in st.session_state:
-        st.session_state[widget] = value
+    restore(widget, value)
     return widget
+
+
+def restore(widget: str, value: Any) -> Any:
+    """Give `widget` its value for this run and keep that value for the runs that follow.
+
+    Its own state while Streamlit still has it; else the value kept from the last run that drew
+    it (the author left the page and came back); else `value`. Call it before drawing the widget.
+    """
+    values: dict[str, Any] = st.session_state.setdefault(_KEPT, {})
+    if widget not in st.session_state:
+        st.session_state[widget] = values.get(widget, value)
+    values[widget] = st.session_state[widget]
+    return values[widget]
 
 
 def has_draft() -> bool:
@@ -67,6 +85,7 @@ def keep_spec(spec: ReportSpec | None) -> None:
 
 def start_from(spec: ReportSpec) -> None:
     """Replace the draft with `spec`: a new generation of widgets, one id per block."""
+    _forget(key(""))  # the old generation's widgets are gone for good
     st.session_state[_GENERATION] = generation() + 1
     st.session_state[_SEED] = spec
     st.session_state[SPEC_KEY] = spec
@@ -96,6 +115,13 @@ def add_block(block: Block) -> str:
 def remove_block(block_id: str) -> None:
     st.session_state[_BLOCK_IDS] = [b for b in block_ids() if b != block_id]
     st.session_state.pop(_BLOCK_SEED + block_id, None)
+    _forget(key(f"block_{block_id}_"))
+
+
+def _forget(prefix: str) -> None:
+    """Drop the kept values of the widgets whose keys start with `prefix`."""
+    values: dict[str, Any] = st.session_state.get(_KEPT, {})
+    st.session_state[_KEPT] = {k: v for k, v in values.items() if not k.startswith(prefix)}
 
 
 def move_block(block_id: str, offset: int) -> None:

@@ -20,6 +20,7 @@ from components.builder_save import save_panel
 from components.builder_state import (
     has_draft,
     keep_spec,
+    restore,
     seed_spec,
     seeded,
     start_from,
@@ -66,8 +67,8 @@ def _start_row(principal: Principal) -> None:
     starts = _starts()
     with st.container(horizontal=True, vertical_alignment="bottom"):
         widget = _START
-        if widget not in st.session_state:
-            st.session_state[widget] = FIRST_START if FIRST_START in starts else BLANK
+        if restore(widget, FIRST_START if FIRST_START in starts else BLANK) not in starts:
+            st.session_state[widget] = BLANK
         st.selectbox(
             "Start from",
             list(starts),

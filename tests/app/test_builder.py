@@ -372,3 +372,45 @@ def test_the_pdf_export_hands_over_the_pdf_the_print_preview_shows(
     assert renders == [("pdf",)]
     exported = [data for data, mimetype, _ in handed if mimetype == "application/pdf"]
     assert set(exported) == {shown[0]}
+
+
+def preview_caption(at: AppTest) -> str:
+    (caption,) = [unescaped(c.value) for c in at.caption if " may see it" in c.value]
+    return caption
+
+
+def test_the_whole_draft_survives_leaving_the_builder_and_coming_back(
+    signed_in: SignIn,
+) -> None:
+    # Streamlit forgets the state of widgets a run does not draw: opening Home must not cost
+    # the draft any of its parts when the author comes back.
+    at = open_builder(signed_in, "ana")
+    at.selectbox(key="builder_start").select("blank")
+    at.button(key="builder_start_button").click()
+    run(at)
+    at.text_input(key=key(at, "title")).input("EMEA orders")
+    at.selectbox(key=key(at, "period")).select("last_year")
+    at.multiselect(key=key(at, "filter_dimensions")).set_value(["region"])
+    run(at)
+    at.multiselect(key=key(at, "filter_region")).set_value(["EMEA"])
+    at.text_input(key=block_key(at, 1, "title")).input("Revenue by month")
+    run(at)
+    before = spec(at)
+    assert [(f.field, f.value) for f in before.filters] == [("region", ("EMEA",))]
+    assert preview_caption(at).endswith(" · Region in EMEA")
+
+    at.switch_page("pages/home.py")
+    run(at)
+    assert "Home" in [title.value for title in at.title]
+    at.switch_page(BUILDER)
+    run(at)
+
+    assert [(f.field, f.value) for f in spec(at).filters] == [("region", ("EMEA",))]
+    assert preview_caption(at).endswith(" · Region in EMEA")
+    assert spec(at) == before  # the title, period and block edits too
+    assert at.selectbox(key="builder_start").value == "blank"
+    assert at.text_input(key=key(at, "title")).value == "EMEA orders"
+    assert at.selectbox(key=key(at, "period")).value == "last_year"
+    assert at.multiselect(key=key(at, "filter_dimensions")).value == ["region"]
+    assert at.multiselect(key=key(at, "filter_region")).value == ["EMEA"]
+    assert at.text_input(key=block_key(at, 1, "title")).value == "Revenue by month"
