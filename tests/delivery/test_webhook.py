@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import json
@@ -145,6 +146,16 @@ def test_json_body_is_signed_and_describes_every_file(hook_server: StartHook) ->
         "url": "https://reports.example.com/runs/run-42/report.pdf",
     }
     assert payload["files"][1]["url"] is None
+
+
+def test_a_caller_inside_an_event_loop_can_send(hook_server: StartHook) -> None:
+    hook = hook_server()
+
+    async def inside_a_loop() -> str:
+        return webhook().send(make_parcel(), hook.url()).detail
+
+    assert "HTTP 204" in asyncio.run(inside_a_loop())
+    assert len(hook.requests) == 1
 
 
 def test_slack_mode_sends_text_and_blocks(hook_server: StartHook) -> None:

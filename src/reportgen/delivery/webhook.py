@@ -25,13 +25,14 @@ could otherwise carry the next call to another host on the same address.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import hashlib
 import hmac
 import json
 import ssl
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 import httpx
@@ -41,6 +42,8 @@ from reportgen.delivery.netguard import system_resolver as _system_resolver
 from reportgen.domain.delivery import Parcel, Receipt
 from reportgen.domain.schedules import SLACK_PREFIX
 from reportgen.errors import InvalidInput, PermanentDeliveryError, TransientDeliveryError
+
+T = TypeVar("T")
 
 SLACK_HOST = "hooks.slack.com"
 USER_AGENT = "reportgen-webhook/1"
@@ -111,7 +114,7 @@ class WebhookChannel:
         }
         pinned = httpx.URL(url).copy_with(host=guarded.address)
         try:
-            response = asyncio.run(self._post(pinned, body, headers, guarded.host))
+            response = _run_to_completion(self._post(pinned, body, headers, guarded.host))
         except (TimeoutError, httpx.TimeoutException):
             raise TransientDeliveryError(
                 f"webhook {shown} for {parcel.recipient} did not answer in time"
@@ -250,3 +253,14 @@ def _receipt(response: httpx.Response, shown: str, recipient: str) -> Receipt:
             f"{message}; redirects are not followed, so point the schedule at the final URL"
         )
     raise PermanentDeliveryError(message)
+
+
+def _run_to_completion(call: Coroutine[Any, Any, T]) -> T:
+    """Run ``call`` on an event loop of its own, in this thread when it runs no loop already,
+    else in a short-lived thread (a caller inside an event loop cannot block on a new one)."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(call)
+    with concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="webhook") as pool:
+        return pool.submit(asyncio.run, call).result()
