@@ -268,6 +268,8 @@ class DocumentBuilder:
                 note=f.note,
             )
             for f in self.preview.facts
+            # A fact without a value ("no region fell", "not comparable") is quoted nowhere.
+            if f.available
         )
         return Document(
             title=spec.title,
