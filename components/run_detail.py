@@ -24,12 +24,13 @@ RUNS_NOTICE = "_runs_notice"
 MANIFEST = "manifest"
 RETRYABLE = frozenset({RunStatus.DEAD, RunStatus.RETRYING})
 DELIVERY_ICONS = {
-    DeliveryStatus.PENDING: "⏳",
-    DeliveryStatus.SENDING: "📤",
-    DeliveryStatus.DELIVERED: "✅",
-    DeliveryStatus.FAILED: "❌",
-    DeliveryStatus.SKIPPED: "⏭️",
-    DeliveryStatus.UNKNOWN: "❓",
+    # Material icons, not emoji: emoji render as empty boxes without an emoji font.
+    DeliveryStatus.PENDING: ":material/schedule:",
+    DeliveryStatus.SENDING: ":material/outbox:",
+    DeliveryStatus.DELIVERED: ":material/check_circle:",
+    DeliveryStatus.FAILED: ":material/error:",
+    DeliveryStatus.SKIPPED: ":material/skip_next:",
+    DeliveryStatus.UNKNOWN: ":material/help:",
 }
 _FILES = "_runs_files"  # (run id, file name) → (bytes, sha256) of files that matched
 
@@ -90,11 +91,15 @@ def _deliveries(deliveries: Sequence[Delivery]) -> None:
         return
     for delivery in deliveries:
         label = (
-            f"{DELIVERY_ICONS[delivery.status]} {delivery.channel} → {delivery.recipient}: "
+            f"{delivery.channel} → {delivery.recipient}: "
             f"{delivery.status.value} ({delivery.attempts} attempt"
             f"{'' if delivery.attempts == 1 else 's'})"
         )
-        with st.expander(label, expanded=delivery.status is not DeliveryStatus.DELIVERED):
+        with st.expander(
+            label,
+            expanded=delivery.status is not DeliveryStatus.DELIVERED,
+            icon=DELIVERY_ICONS[delivery.status],
+        ):
             if delivery.delivered_at:
                 st.caption(f"Delivered {local_time(delivery.delivered_at)}.")
             if delivery.last_error:

@@ -27,13 +27,25 @@ STATUS_COLORS = {
     RunStatus.DEAD: "red",
 }
 STATUS_ICONS = {
-    RunStatus.PENDING: "⏳",
-    RunStatus.RUNNING: "⚙️",
-    RunStatus.SUCCEEDED: "✅",
-    RunStatus.SKIPPED: "⏭️",
-    RunStatus.FAILED: "❌",
-    RunStatus.RETRYING: "🔁",
-    RunStatus.DEAD: "☠️",
+    # Plain text, as Home shows statuses: emoji render as empty boxes without an emoji font.
+    # For tables, select boxes and labels that show text only.
+    RunStatus.PENDING: "○",
+    RunStatus.RUNNING: "▶",
+    RunStatus.SUCCEEDED: "✓",
+    RunStatus.SKIPPED: "–",
+    RunStatus.FAILED: "✗",
+    RunStatus.RETRYING: "↻",
+    RunStatus.DEAD: "✗",
+}
+STATUS_MATERIAL = {
+    # Streamlit's Material icons, where markdown is rendered (badges, icon parameters).
+    RunStatus.PENDING: ":material/schedule:",
+    RunStatus.RUNNING: ":material/autorenew:",
+    RunStatus.SUCCEEDED: ":material/check_circle:",
+    RunStatus.SKIPPED: ":material/skip_next:",
+    RunStatus.FAILED: ":material/error:",
+    RunStatus.RETRYING: ":material/replay:",
+    RunStatus.DEAD: ":material/block:",
 }
 TRIGGERS = {
     "schedule": "Scheduled",
@@ -67,7 +79,7 @@ class History:
 
 
 def status_badge(status: RunStatus) -> str:
-    return f":{STATUS_COLORS[status]}-badge[{STATUS_ICONS[status]} {status.value.capitalize()}]"
+    return f":{STATUS_COLORS[status]}-badge[{STATUS_MATERIAL[status]} {status.value.capitalize()}]"
 
 
 def run_duration(run: Run, now: datetime | None = None) -> float | None:
