@@ -3,39 +3,19 @@
 from __future__ import annotations
 
 import hashlib
-import shutil
 from pathlib import Path
 
-import pytest
 from sqlalchemy import create_engine
 from typer.testing import CliRunner
 
 from reportgen.bootstrap import AUDIT_HEAD_FILE
 from reportgen.cli import app
 from reportgen.store.tables import artifacts, new_id
-from tests.conftest import CATALOG_DIR, REPO, make_settings
+from tests.conftest import REPO
+from tests.test_cli import env  # noqa: F401 - the CLI tests' environment fixture
 
 runner = CliRunner()
 SAMPLE = REPO / "report_templates" / "executive_summary" / "sample.yml"
-
-
-@pytest.fixture
-def env(
-    tmp_path: Path, warehouse_path: Path, seeded_metadata: Path, monkeypatch: pytest.MonkeyPatch
-) -> Path:
-    shutil.copyfile(seeded_metadata, tmp_path / "meta.db")
-    for name in ("audit.key", AUDIT_HEAD_FILE):
-        if (seeded_metadata.parent / name).is_file():
-            shutil.copyfile(seeded_metadata.parent / name, tmp_path / name)
-    audit_key = make_settings(tmp_path, warehouse_path).audit_key
-    if audit_key is not None:
-        monkeypatch.setenv("REPORTGEN_AUDIT_KEY", audit_key.get_secret_value())
-    monkeypatch.setenv("REPORTGEN_DATA_DIR", str(tmp_path))
-    monkeypatch.setenv("REPORTGEN_DATABASE_URL", f"sqlite:///{tmp_path / 'meta.db'}")
-    monkeypatch.setenv("REPORTGEN_WAREHOUSE_URL", f"duckdb:///{warehouse_path}")
-    monkeypatch.setenv("REPORTGEN_CATALOG_DIR", str(CATALOG_DIR))
-    monkeypatch.setenv("REPORTGEN_LOG_LEVEL", "WARNING")
-    return tmp_path
 
 
 def run(*args: str) -> tuple[int, str]:
@@ -44,10 +24,10 @@ def run(*args: str) -> tuple[int, str]:
     return result.exit_code, result.stdout + result.stderr
 
 
-def _index_artifacts(env: Path) -> int:
+def _index_artifacts(data_dir: Path) -> int:
     """Record every stored file in the artifact index, as runs do for their bundles."""
-    engine = create_engine(f"sqlite:///{env / 'meta.db'}")
-    files = [p for p in (env / "artifacts").rglob("*") if p.is_file()]
+    engine = create_engine(f"sqlite:///{data_dir / 'meta.db'}")
+    files = [p for p in (data_dir / "artifacts").rglob("*") if p.is_file()]
     with engine.begin() as connection:
         for path in files:
             connection.execute(
@@ -64,7 +44,7 @@ def _index_artifacts(env: Path) -> int:
     return len(files)
 
 
-def test_back_up_wipe_restore_and_verify_every_artifact_and_the_chain(env: Path) -> None:
+def test_back_up_wipe_restore_and_verify_every_artifact_and_the_chain(env: Path) -> None:  # noqa: F811
     code, output = run(
         "render", str(SAMPLE), "--as", "ana", "--out", str(env / "out"), "--format", "csv"
     )
@@ -90,7 +70,7 @@ def test_back_up_wipe_restore_and_verify_every_artifact_and_the_chain(env: Path)
     assert code == 0, output
 
 
-def test_a_restore_names_an_artifact_that_no_longer_matches(env: Path) -> None:
+def test_a_restore_names_an_artifact_that_no_longer_matches(env: Path) -> None:  # noqa: F811
     code, output = run(
         "render", str(SAMPLE), "--as", "ana", "--out", str(env / "out"), "--format", "csv"
     )
@@ -108,7 +88,7 @@ def test_a_restore_names_an_artifact_that_no_longer_matches(env: Path) -> None:
     assert victim.name in output.replace("\n", "")
 
 
-def test_restoring_over_a_live_database_is_refused(env: Path) -> None:
+def test_restoring_over_a_live_database_is_refused(env: Path) -> None:  # noqa: F811
     assert run("backup", "--out", str(env / "b.tar.gz"))[0] == 0
     code, output = run("restore", str(env / "b.tar.gz"))
     assert code == 1

@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import re
 import unicodedata
+from typing import Any
 from urllib.parse import quote
 
 from fastapi import Response
@@ -26,6 +27,16 @@ DOWNLOAD_HEADERS = {
     },
     "Repr-Digest": {"description": "RFC 9530 sha-256 digest", "schema": {"type": "string"}},
 }
+
+
+DOWNLOAD_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {
+        "content": {"application/octet-stream": {"schema": {"type": "string"}}},
+        "headers": DOWNLOAD_HEADERS,
+        "description": "The file.",
+    }
+}
+"""The OpenAPI description of a download route's answer."""
 
 
 def ascii_filename(filename: str) -> str:

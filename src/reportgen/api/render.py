@@ -15,7 +15,7 @@ from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from reportgen.api.auth import CurrentPrincipal
-from reportgen.api.downloads import DOWNLOAD_HEADERS, file_response
+from reportgen.api.downloads import DOWNLOAD_RESPONSES, file_response
 from reportgen.api.jobs import RenderJob
 from reportgen.api.problems import ApiProblem
 from reportgen.api.state import api_state
@@ -138,13 +138,7 @@ def get_render_job(request: Request, principal: CurrentPrincipal, job_id: str) -
     operation_id="download_render_file",
     summary="Download a rendered file",
     response_class=Response,
-    responses={
-        200: {
-            "content": {"application/octet-stream": {"schema": {"type": "string"}}},
-            "headers": DOWNLOAD_HEADERS,
-            "description": "The file.",
-        }
-    },
+    responses=DOWNLOAD_RESPONSES,
 )
 def download_render_file(
     request: Request, principal: CurrentPrincipal, job_id: str, filename: str

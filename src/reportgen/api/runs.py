@@ -16,7 +16,7 @@ from fastapi import APIRouter, Header, Query, Request, Response
 from pydantic import BaseModel
 
 from reportgen.api.auth import CurrentPrincipal
-from reportgen.api.downloads import DOWNLOAD_HEADERS, file_response
+from reportgen.api.downloads import DOWNLOAD_RESPONSES, file_response
 from reportgen.api.state import api_state
 from reportgen.domain.runs import Delivery, Run, RunStatus, Transition
 
@@ -139,13 +139,7 @@ def get_run(request: Request, principal: CurrentPrincipal, run_id: str) -> RunDe
     operation_id="download_run_artifact",
     summary="Download a file a run produced",
     response_class=Response,
-    responses={
-        200: {
-            "content": {"application/octet-stream": {"schema": {"type": "string"}}},
-            "headers": DOWNLOAD_HEADERS,
-            "description": "The file.",
-        }
-    },
+    responses=DOWNLOAD_RESPONSES,
 )
 def download_run_artifact(
     request: Request, principal: CurrentPrincipal, run_id: str, filename: str
