@@ -22,10 +22,10 @@ RECENT_RUNS = 10
 ATTENTION_LIMIT = 20
 NEEDS_ATTENTION = (RunStatus.DEAD, RunStatus.FAILED)
 STATUS_LABELS = {
-    RunStatus.PENDING: "⏳ waiting",
+    RunStatus.PENDING: "○ waiting",
     RunStatus.RUNNING: "▶ running",
     RunStatus.SUCCEEDED: "✓ succeeded",
-    RunStatus.SKIPPED: "⏭ skipped",
+    RunStatus.SKIPPED: "– skipped",
     RunStatus.FAILED: "✗ failed",
     RunStatus.RETRYING: "↻ retrying",
     RunStatus.DEAD: "✗ dead",
