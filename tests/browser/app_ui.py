@@ -93,7 +93,7 @@ def wait_for_sign_in_cookie(page: Page, deadline_s: float = STEP_TIMEOUT_MS / 10
 def open_nav_page(page: Page, title: str, heading: str | None = None) -> None:
     """Open a page from the sidebar navigation and wait for its heading and its run's end."""
     page.get_by_test_id("stSidebarNav").get_by_role("link", name=title, exact=True).click()
-    expect(page.get_by_role("heading", name=heading or title, exact=True)).to_be_visible()
+    expect(page.get_by_role("heading", name=heading or title, exact=True).first).to_be_visible()
     settle(page)
 
 

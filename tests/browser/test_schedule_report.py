@@ -63,7 +63,7 @@ def save_report(page: Page, name: str) -> None:
 @when(parsers.parse('{user} clicks "Save as schedule…"'))
 def save_as_schedule(page: Page) -> None:
     page.get_by_role("button", name="Save as schedule…", exact=True).click()
-    expect(page.get_by_role("heading", name="New schedule", exact=True)).to_be_visible()
+    expect(page.get_by_role("heading", name="New schedule", exact=True).first).to_be_visible()
     settle(page)
 
 

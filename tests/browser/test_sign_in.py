@@ -56,7 +56,7 @@ def navigation_offers(page: Page, pages: str) -> None:
         expect(links).to_have_count(len(titles))
         for title in titles:
             expect(navigation.get_by_text(title, exact=True)).to_be_visible()
-    expect(page.get_by_role("heading", name="Home", exact=True)).to_be_visible()
+    expect(page.get_by_role("heading", name="Home", exact=True).first).to_be_visible()
     settle(page)
     user = page.get_by_test_id("stSidebar").inner_text().split("Signed in as ")[-1].split()[0]
     screenshot(page, f"home-{user}")
