@@ -255,12 +255,12 @@ def bench_burst(warehouse: Path, count: int) -> None:
     drain = (last - fire).total_seconds()
     per_schedule = Counter(run.schedule_id for run in runs)
     waits = sorted(start_lateness([r for r in runs if r.started_at], settings.scheduler_workers))
-    emit("sched.burst1000.drain_s", drain, "s")
-    emit("sched.burst1000.runs_per_min", count / drain * 60, "runs/min")
-    emit("sched.burst1000.start_lateness_p99_s", waits[int(len(waits) * 0.99) - 1], "s")
-    emit("sched.burst1000.skipped", sum(r.status is RunStatus.SKIPPED for r in runs), "runs")
-    emit("sched.burst1000.duplicates", sum(n - 1 for n in per_schedule.values()), "runs")
-    emit("sched.burst1000.emails", emails, "messages")
+    emit(f"sched.burst{count}.drain_s", drain, "s")
+    emit(f"sched.burst{count}.runs_per_min", count / drain * 60, "runs/min")
+    emit(f"sched.burst{count}.start_lateness_p99_s", waits[int(len(waits) * 0.99) - 1], "s")
+    emit(f"sched.burst{count}.skipped", sum(r.status is RunStatus.SKIPPED for r in runs), "runs")
+    emit(f"sched.burst{count}.duplicates", sum(n - 1 for n in per_schedule.values()), "runs")
+    emit(f"sched.burst{count}.emails", emails, "messages")
 
 
 def main() -> None:
