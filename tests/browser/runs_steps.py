@@ -19,7 +19,10 @@ RUN_DEADLINE_S = 120
 @then(parsers.parse('the run of "{name}" succeeded'))
 def run_succeeded(page: Page, name: str, seen: dict[str, Any]) -> None:
     choose(page, "Schedule", name)
-    verdict = page.get_by_text(re.compile(r"^\W*(Succeeded|Failed|Dead)\b.*· Run now · fire time"))
+    # The badge starts with its Material icon, whose name is the icon font's ligature text.
+    verdict = page.get_by_text(
+        re.compile(r"^\W*(?:[a-z_]+\s+)?(Succeeded|Failed|Dead)\b.*· Run now · fire time")
+    )
     deadline = time.monotonic() + RUN_DEADLINE_S
     while not verdict.count():
         assert time.monotonic() < deadline, f"the run of {name} did not end in {RUN_DEADLINE_S} s"
