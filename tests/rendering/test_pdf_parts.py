@@ -1,0 +1,178 @@
+"""The PDF laid out in parts on two cores: where a report splits, when it does not, and that
+the joined file is the one-process file's equal whatever happens to the child.
+
+The read-back guarantees (page X of Y, banners, outline, links, table of contents, metadata,
+identical bytes) are tested in test_pdf.py, on reports that take this path.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import os
+import threading
+from pathlib import Path
+
+import pytest
+from pypdf import PdfReader
+
+from reportgen.rendering import pdf, pdf_parts
+from reportgen.rendering.document import Document
+from reportgen.rendering.pdf_parts import CannotSplit, Laid, split
+from reportgen.rendering.templates import TemplateLibrary
+from tests.rendering.documents import document, weasyprint_logs
+
+
+@pytest.fixture(scope="module")
+def library() -> TemplateLibrary:
+    return TemplateLibrary()
+
+
+@pytest.fixture(scope="module")
+def html(library: TemplateLibrary) -> str:
+    return library.render_html(document(watermark="DRAFT"))
+
+
+def render(doc: Document, library: TemplateLibrary) -> bytes:
+    with weasyprint_logs() as logs:
+        data = pdf.render_pdf(
+            doc,
+            library.render_html(doc),
+            base_url=library.folder(doc.template),
+            allowed_roots=library.roots,
+        )
+    assert not logs, [record.getMessage() for record in logs]
+    return data
+
+
+@pytest.fixture(scope="module")
+def standard(library: TemplateLibrary) -> bytes:
+    return render(document(), library)
+
+
+def test_the_cover_and_the_lineage_go_to_the_back_leaving_stubs_with_their_anchors(
+    html: str,
+) -> None:
+    parts = split(html)
+    assert parts is not None
+    assert parts.has_cover and parts.lineage_anchor == "lineage"
+    assert '<h1 class="rg-lineage-title">' not in parts.front
+    assert '<h1 class="rg-lineage-title">' in parts.back
+    assert '<section class="rg-lineage" id="lineage"><span id="query-q-kpi"></span>' in parts.front
+    assert '<span id="fact-revenue-total"></span>' in parts.front
+    assert "fact-revenue-total" in parts.back_ids
+    assert '<header class="rg-cover" id="cover"></header>' in parts.front
+    assert '<h1 class="rg-cover-title">' in parts.back
+    assert '<h1 class="rg-cover-title">' not in parts.front
+    # The parts draw no page furniture; the stamp draws it, the watermark included.
+    assert "DRAFT" not in parts.front and "DRAFT" not in parts.back
+    for part in (parts.front, parts.back):
+        assert "@bottom-right { content: none !important; }" in part
+    stamp = parts.stamp(total_pages=9, cover_pages=1)
+    assert "DRAFT" in stamp
+    assert stamp.count('class="rg-stamp-page"') == 8
+    assert "Key figures" not in stamp
+
+
+@pytest.mark.parametrize(
+    ("change", "why"),
+    [
+        (lambda h: h.replace("<!--rg:lineage-->", ""), "no lineage mark"),
+        (lambda h: h.replace("<!--/rg:cover-->", "<!--/rg:cover--><!--/rg:cover-->"), "two marks"),
+        (lambda h: h.replace("</style>", ".wide { page: wide; }</style>", 1), "named page"),
+        (lambda h: h.replace("</style>", "@page :blank { margin: 0 }</style>", 1), ":blank"),
+        (
+            lambda h: h.replace('<header class="rg-cover"', '<header class="my-cover"'),
+            "a cover of the template's own",
+        ),
+    ],
+)
+def test_what_the_stamp_could_not_reproduce_is_laid_out_in_one_piece(
+    html: str, change: object, why: str
+) -> None:
+    assert split(html) is not None
+    assert callable(change)
+    assert split(change(html)) is None, why
+
+
+def test_one_core_gives_the_same_bytes(
+    standard: bytes, library: TemplateLibrary, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(os, "sched_getaffinity", lambda _pid: {0})
+    started: list[object] = []
+    monkeypatch.setattr(pdf._FrontJob, "__init__", lambda *a: started.append(a))
+    assert render(document(), library) == standard
+    assert started == []
+
+
+def _dies(*_args: object) -> None:
+    os._exit(3)
+
+
+def _fails(connection: object, *_args: object) -> None:
+    connection.send(("failed", "RuntimeError: boom"))  # type: ignore[attr-defined]
+
+
+def _hangs(*_args: object) -> None:
+    threading.Event().wait()  # never set: the parent's deadline ends it
+
+
+@pytest.mark.parametrize(
+    ("child", "said"),
+    [(_dies, "ended early"), (_fails, "RuntimeError: boom"), (_hangs, "took over")],
+)
+def test_a_child_that_fails_is_replaced_by_this_process_with_the_same_bytes(  # noqa: PLR0917
+    standard: bytes,
+    library: TemplateLibrary,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+    child: object,
+    said: str,
+) -> None:
+    monkeypatch.setattr(pdf, "_front_in_child", child)
+    monkeypatch.setattr(pdf, "FRONT_DEADLINE_S", 1.0)
+    with caplog.at_level(logging.WARNING, logger="reportgen.rendering.pdf"):
+        assert render(document(), library) == standard
+    assert any(said in record.getMessage() for record in caplog.records), caplog.text
+    assert not [p for p in pdf.multiprocessing.active_children() if p.name.startswith("reportgen")]
+
+
+def test_what_weasyprint_logs_in_the_child_is_logged_here(tmp_path: Path) -> None:
+    user = tmp_path / "user"
+    (user / "styled").mkdir(parents=True)
+    (user / "styled" / "template.html.j2").write_text(
+        '{% extends "base/layout.html.j2" %}\n'
+        '{% block before_blocks %}<p style="colr: red">Before</p>{% endblock %}\n'
+    )
+    mine = TemplateLibrary(user_dir=user)
+    doc = document(template="styled")
+    html = mine.render_html(doc)
+    parts = split(html)
+    assert parts is not None and "colr" in parts.front and "colr" not in parts.back
+    with weasyprint_logs() as logs:
+        pdf.render_pdf(doc, html, base_url=mine.folder("styled"), allowed_roots=mine.roots)
+    assert any("colr" in record.getMessage() for record in logs)
+
+
+def test_the_joined_file_has_each_page_once_in_order(standard: bytes) -> None:
+    reader = PdfReader(io.BytesIO(standard))
+    texts = [page.extract_text() for page in reader.pages]
+    assert "Sales executive summary" in texts[0] and "Page 1 of" not in texts[0]
+    assert texts[1].startswith("Contents")
+    lineage = [n for n, text in enumerate(texts) if text.startswith("Lineage and sources")]
+    assert lineage == [len(texts) - 1] or len(lineage) == 1
+    assert sum("Key figures" in text.splitlines()[:3] for text in texts) <= 1
+    # Every named destination points at a page of this file.
+    pages = {page.indirect_reference.idnum for page in reader.pages}  # type: ignore[union-attr]
+    for name, destination in reader.named_destinations.items():
+        assert destination.page.idnum in pages, name  # type: ignore[union-attr]
+
+
+def test_parts_that_do_not_fit_back_together_are_refused(html: str) -> None:
+    parts = split(html)
+    assert parts is not None
+    with pytest.raises(CannotSplit, match="cover takes 2 pages"):
+        pdf_parts.back_cover_pages(parts, Laid(b"", {"lineage": 2}, 5))
+    with pytest.raises(CannotSplit, match="last page"):
+        pdf_parts.front_kept(parts, Laid(b"", {"lineage": 3}, 5))
+    assert pdf_parts.front_kept(parts, Laid(b"", {"lineage": 4}, 5)) == range(1, 4)
