@@ -80,6 +80,7 @@ def test_the_cover_and_the_lineage_go_to_the_back_leaving_stubs_with_their_ancho
         (lambda h: h.replace("<!--rg:lineage-->", ""), "no lineage mark"),
         (lambda h: h.replace("<!--/rg:cover-->", "<!--/rg:cover--><!--/rg:cover-->"), "two marks"),
         (lambda h: h.replace("</style>", ".wide { page: wide; }</style>", 1), "named page"),
+        (lambda h: h.replace("<main ", '<main style="page: wide" ', 1), "named in a style"),
         (lambda h: h.replace("</style>", "@page :blank { margin: 0 }</style>", 1), ":blank"),
         (
             lambda h: h.replace('<header class="rg-cover"', '<header class="my-cover"'),
@@ -93,6 +94,10 @@ def test_what_the_stamp_could_not_reproduce_is_laid_out_in_one_piece(
     assert split(html) is not None
     assert callable(change)
     assert split(change(html)) is None, why
+
+
+def test_first_left_and_right_pages_are_the_stamps_too(html: str) -> None:
+    assert split(html.replace("</style>", "@page :first { margin-top: 30mm }</style>", 1))
 
 
 def test_one_core_gives_the_same_bytes(

@@ -31,9 +31,10 @@ _BODY_TAG = re.compile(r"<body\b[^>]*>", re.IGNORECASE)
 _FIRST_TAG = re.compile(r"\s*<([a-zA-Z][\w-]*)\b([^>]*)>")
 _ID = re.compile(r'\sid="([^"]*)"')
 _HREF = re.compile(r'\shref="#([^"]*)"')
-_PAGE_NAME_USE = re.compile(r"(?<![-\w])page\s*:\s*([-\w]+)", re.IGNORECASE)
+_PAGE_NAME_USE = re.compile(r"(?<![-\w@])page\s*:\s*([-\w]+)", re.IGNORECASE)
 _PAGE_RULE = re.compile(r"@page\s*([^{]*)\{", re.IGNORECASE)
 _STYLE = re.compile(r"<style\b[^>]*>(.*?)</style>", re.IGNORECASE | re.DOTALL)
+_STYLE_ATTRIBUTE = re.compile(r'\sstyle="([^"]*)"', re.IGNORECASE)
 
 MARGIN_BOXES = (
     "top-left-corner",
@@ -155,7 +156,7 @@ def split(html: str) -> Parts | None:
 def _stampable(html: str) -> bool:
     """Whether the stamp can draw this document's furniture: no page names but the cover's,
     no `:blank` pages (the stamp's pages are all blank)."""
-    css = "\n".join(_STYLE.findall(html))
+    css = "\n".join(_STYLE.findall(html) + _STYLE_ATTRIBUTE.findall(html))
     names = {n.lower() for n in _PAGE_NAME_USE.findall(css)} - {"auto"}
     selectors = " ".join(_PAGE_RULE.findall(css)).lower()
     named_rules = {s.split(":")[0] for s in selectors.split() if s and not s.startswith(":")}
