@@ -29,8 +29,8 @@ install-test: system-test ## Install the app's and the test tools' Python packag
 run: install ## Seed the demo on first start and serve the app on http://localhost:8501
 	$(BIN)/reportgen up
 
-test: install-test lint postgres infra-check ## Lint, type-check, then run the whole test suite with coverage
-	$(BIN)/pytest -p no:cacheprovider --cov --cov-report=term $(PYTEST_ARGS)
+test: install-test install-infra lint postgres ## Lint, type-check, then the whole test suite with coverage and, beside it, the infra checks
+	@PYTEST_ARGS="$(PYTEST_ARGS)" scripts/test-all.sh
 
 test-fast: install-test postgres ## The suite without slow tests
 	$(BIN)/pytest -p no:cacheprovider -m "not slow" $(PYTEST_ARGS)

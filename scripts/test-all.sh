@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# `make test`'s last step: the whole test suite, with the infrastructure checks running beside
+# it. The checks share nothing with the tests (they read the repository and write to their own
+# temporary folder) and take minutes on their own; on two cores they mostly use the core pytest
+# leaves idle. Their output is printed after the tests'; the exit status is the tests' if they
+# failed, else the checks'.
+#   PYTEST_ARGS="-k pdf" scripts/test-all.sh
+set -uo pipefail
+cd "$(dirname "$0")/.."
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+scripts/infra-check.sh >"$log" 2>&1 &
+checks=$!
+# shellcheck disable=SC2086  # PYTEST_ARGS holds several words on purpose
+.venv/bin/pytest -p no:cacheprovider --cov --cov-report=term ${PYTEST_ARGS:-}
+tests=$?
+wait "$checks"
+checked=$?
+echo
+echo "=== infrastructure checks (ran beside the tests: scripts/infra-check.sh)"
+cat "$log"
+if [ "$tests" -ne 0 ]; then
+    exit "$tests"
+fi
+exit "$checked"
