@@ -3,10 +3,13 @@
 run; the dead letters with replay.
 
 Everyone signed in may open it; `RunService` shows each person the runs of their own schedules
-and the runs they asked for (admins: all).
+and the runs they asked for (admins: all). ``?run=<id>`` (the link in report emails) opens that
+run, once: afterwards the picker is the user's.
 """
 
 from __future__ import annotations
+
+import re
 
 import streamlit as st
 
@@ -22,11 +25,15 @@ from components.schedule_notices import guarded, show_notice
 from components.schedule_text import local_time
 from components.session import EVERYONE, require_role, services
 from components.text import counted, plain
+from reportgen.delivery.email_body import RUN_PARAM
 from reportgen.domain.principal import Principal
 from reportgen.domain.runs import Run, RunStatus
+from reportgen.errors import NotFound
 
 ALL = "all"
 PICK_KEY = "runs_pick"
+_LINKED = "_runs_linked"  # the run id a link asked for
+_RUN_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 
 def _filters(names: dict[str, str]) -> RunFilters | None:
@@ -87,10 +94,37 @@ def _dead_letters(principal: Principal, names: dict[str, str]) -> None:
             )
 
 
+def _linked_run(principal: Principal) -> Run | None:
+    """The run an address named (``?run=<id>``, the link in report emails), read afresh on each
+    rerun: the id is taken off the address and kept in the session, so the run stays on offer
+    while picked even when the filters leave it out. None, after saying why, when there is no
+    such run this user may see."""
+    asked = st.query_params.get(RUN_PARAM)
+    if asked is not None:
+        del st.query_params[RUN_PARAM]
+        st.session_state[_LINKED] = asked
+        st.session_state[PICK_KEY] = asked
+    run_id = st.session_state.get(_LINKED)
+    if run_id is None:
+        return None
+    if _RUN_ID.fullmatch(run_id):
+        try:
+            return services().runs.get(principal, run_id).run
+        except NotFound:
+            pass
+    del st.session_state[_LINKED]
+    st.warning(
+        "The link names a run you cannot see: it may belong to someone else's schedule.",
+        icon=":material/link_off:",
+    )
+    return None
+
+
 def runs_page(principal: Principal) -> None:
     st.title("Runs", anchor=False)
     st.caption("Every run of the schedules you own or asked for: what happened, and the files.")
     show_notice(RUNS_NOTICE)
+    linked = _linked_run(principal)
     schedules = services().schedules.list(principal, everyone=principal.is_admin)
     names = {s.id: s.name for s in schedules}
     filters = _filters(names)
@@ -113,10 +147,12 @@ def runs_page(principal: Principal) -> None:
             on_click=guarded(load_more, RUNS_NOTICE),
             args=(filters,),
         )
-    if loaded.runs:
+    if loaded.runs or linked is not None:
         by_id = {run.id: run for run in loaded.runs}
+        if linked is not None:  # on offer even when the filters or the page leave it out
+            by_id.setdefault(linked.id, linked)
         if st.session_state.get(PICK_KEY) not in by_id:
-            st.session_state[PICK_KEY] = loaded.runs[0].id
+            st.session_state[PICK_KEY] = next(iter(by_id))
         chosen = st.selectbox(
             "Run to look at",
             list(by_id),

@@ -8,6 +8,7 @@ whose storage channel is the deployment's real one (so those runs succeed).
 
 from __future__ import annotations
 
+import ast
 import hashlib
 import re
 import secrets
@@ -24,6 +25,7 @@ from streamlit.testing.v1 import AppTest
 
 from components import run_table
 from reportgen.bootstrap import Services, build_services
+from reportgen.delivery import email_body
 from reportgen.domain.query import TimeRange
 from reportgen.domain.runs import Run, RunStatus
 from reportgen.domain.schedules import (
@@ -43,7 +45,7 @@ from reportgen.services.runs import ArtifactFile, RunService
 from reportgen.settings import load_settings
 from reportgen.store.deliveries import DeliveryRepository
 from reportgen.store.runs import RunRepository
-from tests.app.conftest import app_env
+from tests.app.conftest import APP, app_env
 
 SignIn = Callable[[str], AppTest]
 PAGE = "pages/runs.py"
@@ -333,3 +335,44 @@ def test_load_more_fetches_the_next_page(
     run(at)
     assert len(history(at)) == 2
     assert "2 runs shown, newest first; more are older." in texts(at)
+
+
+def test_the_runs_page_lives_where_email_links_point() -> None:
+    # app.py runs the app when imported, so its page table is read from the source.
+    calls = ast.walk(ast.parse((APP.parent / "app.py").read_text()))
+    pages = [
+        [arg.value for arg in call.args if isinstance(arg, ast.Constant)]
+        for call in calls
+        if isinstance(call, ast.Call) and getattr(call.func, "id", "") == "AppPage"
+    ]
+    (runs,) = [args for args in pages if args[0] == PAGE]
+    assert runs[-1] == email_body.RUNS_PATH
+
+
+def test_an_email_link_opens_its_run_even_beyond_the_loaded_page(
+    signed_in: SignIn, made: Made, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(run_table, "PAGE_SIZE", 1)
+    at = run(signed_in("ana"))
+    at.switch_page(PAGE)
+    at.query_params[email_body.RUN_PARAM] = made.dead.id
+    run(at)
+
+    assert made.dead.id[:8] not in set(history(at)["Run"])  # older than the first page
+    assert at.selectbox(key="runs_pick").value == made.dead.id
+    assert f"Run {made.dead.id[:8]}" in texts(at)
+    assert email_body.RUN_PARAM not in at.query_params  # applied once, then the user's
+
+    at.button(key="runs_refresh").click()
+    run(at)
+    assert at.selectbox(key="runs_pick").value == made.dead.id
+
+
+def test_a_link_to_someone_elses_run_says_so(signed_in: SignIn, made: Made) -> None:
+    at = run(signed_in("victor"))
+    at.switch_page(PAGE)
+    at.query_params[email_body.RUN_PARAM] = made.dead.id
+    run(at)
+
+    assert any("names a run you cannot see" in str(w.value) for w in at.warning)
+    assert not any(made.dead.id[:8] in text for text in texts(at))

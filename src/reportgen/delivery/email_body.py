@@ -4,6 +4,7 @@ Bodies are Jinja templates in a sandboxed environment with `StrictUndefined`; th
 autoescapes, so a narrative sentence or a KPI label can never inject markup. Attachments are
 kept while their total fits the size cap; beyond it, the largest files become links listed in
 the body. The Message-ID is derived from the delivery id, so a retried send is recognisable.
+Given the app's public address, both bodies link to the run on the app's Runs page.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.utils import format_datetime, parseaddr
+from urllib.parse import urlencode, urlsplit, urlunsplit
 
 from jinja2 import StrictUndefined
 from jinja2.sandbox import SandboxedEnvironment
@@ -20,6 +22,10 @@ from jinja2.sandbox import SandboxedEnvironment
 from reportgen.domain.delivery import Attachment, Parcel
 
 _UNSAFE_ID = re.compile(r"[^A-Za-z0-9._-]")
+RUNS_PATH = "run-history"
+"""The Runs page's ``url_path`` in ``app.py``; a test keeps the two equal."""
+RUN_PARAM = "run"
+"""The query parameter the Runs page reads to open one run."""
 
 _TEXT = """\
 [{{ classification | upper }}] {{ title }}
@@ -36,6 +42,8 @@ Too large to attach, download here:
 {% for name, url in links %}- {{ name }}: {{ url }}
 {% endfor %}{% endif %}{% if missing %}
 Too large to attach and no download link was available: {{ missing | join(", ") }}
+{% endif %}{% if run_url %}
+See this run in reportgen: {{ run_url }}
 {% endif %}
 This report is classified {{ classification }}. Do not forward it outside the audience
 that classification allows.
@@ -65,6 +73,7 @@ td, th { padding: 4px 12px 4px 0; border-top: 1px solid #e4e7eb }
 <ul>{% for name, url in links %}<li><a href="{{ url }}">{{ name }}</a></li>{% endfor %}</ul>
 {% endif %}{% if missing %}<p>Too large to attach and no download link was available:
 {{ missing | join(", ") }}</p>{% endif %}
+{% if run_url %}<p><a href="{{ run_url }}">See this run in reportgen</a></p>{% endif %}
 <p style="color: #7b8794; font-size: 12px">This report is classified {{ classification }}.
 Do not forward it outside the audience that classification allows.</p>
 </body></html>
@@ -109,10 +118,28 @@ def message_id(delivery_id: str, sender: str) -> str:
     return f"<{_UNSAFE_ID.sub('-', delivery_id)}@{_UNSAFE_ID.sub('-', domain)}>"
 
 
+def run_url(public_url: str, run_id: str) -> str | None:
+    """The address of run `run_id` on the Runs page of the app at `public_url`
+    (``https://reports.example.com/run-history?run=<id>``); None unless `public_url` is an
+    http(s) address. The base's own query and fragment are dropped, the id is URL-encoded."""
+    base = urlsplit(public_url.strip())
+    if base.scheme.lower() not in {"http", "https"} or not base.netloc or not run_id:
+        return None
+    path = f"{base.path.rstrip('/')}/{RUNS_PATH}"
+    return urlunsplit((base.scheme, base.netloc, path, urlencode({RUN_PARAM: run_id}), ""))
+
+
 def compose(
-    parcel: Parcel, *, sender: str, recipient: str, limit_bytes: int, now: datetime
+    parcel: Parcel,
+    *,
+    sender: str,
+    recipient: str,
+    limit_bytes: int,
+    now: datetime,
+    public_url: str | None = None,
 ) -> EmailMessage:
-    """The full message for `recipient`: multipart/alternative bodies plus attachments."""
+    """The full message for `recipient`: multipart/alternative bodies plus attachments, linking
+    to the run in the app when `public_url` (``REPORTGEN_PUBLIC_URL``) is given."""
     packing = pack(parcel, limit_bytes)
     generated = parcel.generated_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
     context = {
@@ -125,6 +152,7 @@ def compose(
         "attached": [f.filename for f in packing.attached],
         "links": [list(pair) for pair in packing.linked],
         "missing": list(packing.missing),
+        "run_url": run_url(public_url, parcel.run_id) if public_url else None,
     }
     message = EmailMessage()
     # Header values may not hold line breaks; titles are one line however they were typed.
