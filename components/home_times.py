@@ -1,7 +1,9 @@
-"""Dates, times and durations written one way on the Home and Admin pages.
+"""Dates, times and durations written one way on the Home, Runs and Admin pages.
 
-Times read ``2026-11-10 12:00 UTC`` (the catalog's ``%Y-%m-%d %H:%M``, with the zone said), or
-in a schedule's own timezone when it fires there; durations read ``4.2 s``, ``3 min 5 s``.
+Times read ``2026-11-10 13:00 CET (Europe/Paris)`` on the viewer's clock when their browser
+says its timezone, ``2026-11-10 12:00 UTC`` when it does not (the catalog's ``%Y-%m-%d %H:%M``,
+always with the zone said), or in a schedule's own timezone when it fires there; durations read
+``4.2 s``, ``3 min 5 s``.
 """
 
 from __future__ import annotations
@@ -9,14 +11,35 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import streamlit as st
+
 NOTHING = "—"
 """What a table shows where there is no value."""
 
 
-def moment(at: datetime | None, timezone: str = "UTC") -> str:
-    """``2026-11-10 12:00 UTC``; in `timezone` when it is a known IANA name."""
+def known_zone(name: str | None) -> str:
+    """`name` when it is an IANA timezone this machine knows, else ``"UTC"``."""
+    if not name:
+        return "UTC"
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return "UTC"
+    return name
+
+
+def viewer_timezone() -> str:
+    """The timezone of the viewer's browser (an IANA name) when Streamlit knows it, else UTC."""
+    return known_zone(st.context.timezone)
+
+
+def moment(at: datetime | None, timezone: str | None = None) -> str:
+    """``2026-11-10 12:00 UTC``; in `timezone` when it is a known IANA name, on the viewer's
+    clock when it is None."""
     if at is None:
         return NOTHING
+    if timezone is None:
+        timezone = viewer_timezone()
     if at.tzinfo is None:  # stored naive times are UTC
         at = at.replace(tzinfo=UTC)
     try:

@@ -6,14 +6,15 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 import pandas as pd
 import streamlit as st
 
+from components.home_times import moment
 from components.run_table import TRIGGERS, status_badge
 from components.schedule_notices import guarded, notice
-from components.schedule_text import local_time
 from components.session import services
 from components.text import plain
 from reportgen.domain.principal import Principal
@@ -69,7 +70,7 @@ def _timeline(detail: RunDetail) -> None:
         pd.DataFrame(
             [
                 {
-                    "At": local_time(t.at),
+                    "At": moment(t.at),
                     "From": t.from_status.value if t.from_status else "",
                     "To": t.to_status.value,
                     "Stage": t.stage.value if t.stage else "",
@@ -101,13 +102,13 @@ def _deliveries(deliveries: Sequence[Delivery]) -> None:
             icon=DELIVERY_ICONS[delivery.status],
         ):
             if delivery.delivered_at:
-                st.caption(f"Delivered {local_time(delivery.delivered_at)}.")
+                st.caption(f"Delivered {moment(delivery.delivered_at)}.")
             if delivery.last_error:
                 st.caption(f"Last error: {plain(delivery.last_error)}")
             st.dataframe(
                 pd.DataFrame(
                     [
-                        {"At": local_time(a.at), "Outcome": a.outcome, "Detail": a.detail or ""}
+                        {"At": moment(a.at), "Outcome": a.outcome, "Detail": a.detail or ""}
                         for a in delivery.history
                     ],
                     columns=["At", "Outcome", "Detail"],
@@ -152,6 +153,14 @@ def _artifacts(principal: Principal, detail: RunDetail) -> ArtifactRecord | None
     return manifest
 
 
+def _written(stamp: object) -> str:
+    """A manifest's ISO timestamp the way the page writes times; as recorded when unreadable."""
+    try:
+        return moment(datetime.fromisoformat(str(stamp)))
+    except ValueError:
+        return str(stamp)
+
+
 def _lineage(principal: Principal, run_id: str, manifest: ArtifactRecord) -> None:
     st.markdown("**Manifest and lineage**")
     checked = verified_file(principal, run_id, manifest.filename)
@@ -163,7 +172,7 @@ def _lineage(principal: Principal, run_id: str, manifest: ArtifactRecord) -> Non
     st.caption(
         f"“{plain(str(report.get('title', '')))}” generated for "
         f"{plain(str(content.get('generated_for', '')))} at "
-        f"{plain(str(content.get('generated_at', '')))}."
+        f"{plain(_written(content.get('generated_at', '')))}."
     )
     datasets = [{"Dataset": d[0], "Version": d[1]} for d in content.get("datasets", [])]
     st.dataframe(
@@ -208,7 +217,7 @@ def run_detail(principal: Principal, run_id: str) -> None:
         st.subheader(f"Run {run.id[:8]}", anchor=False)
         st.markdown(
             f"{status_badge(run.status)} · {TRIGGERS.get(run.trigger, run.trigger)} · fire time "
-            f"{local_time(run.fire_time)} · attempt {run.attempt}"
+            f"{moment(run.fire_time)} · attempt {run.attempt}"
             + (f" · replay of `{run.replay_of[:8]}`" if run.replay_of else "")
         )
         if run.error:

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 import pandas as pd
 import streamlit as st
 
-from components.schedule_text import duration, local_time
+from components.home_times import moment, viewer_timezone
+from components.schedule_text import duration
 from components.session import services
 from reportgen.domain.principal import Principal
 from reportgen.domain.runs import Run, RunStatus
@@ -61,14 +63,19 @@ class RunFilters:
     schedule_id: str | None = None
     since: date | None = None
     until: date | None = None
+    timezone: str = "UTC"  # whose days `since` and `until` are: the viewer's
 
     def window(self) -> tuple[datetime | None, datetime | None]:
-        """The fire-time bounds in UTC: from the first day's start to the last day's end."""
-        since = datetime.combine(self.since, time(), UTC) if self.since else None
-        until = (
-            datetime.combine(self.until + timedelta(days=1), time(), UTC) if self.until else None
+        """The fire-time bounds in UTC: from the first day's start to the last day's end, both
+        on the clock of `timezone`."""
+        zone = ZoneInfo(self.timezone)
+        since = datetime.combine(self.since, time(), zone) if self.since else None
+        last = self.until + timedelta(days=1) if self.until else None
+        until = datetime.combine(last, time(), zone) if last else None
+        return (
+            since.astimezone(UTC) if since else None,
+            until.astimezone(UTC) if until else None,
         )
-        return since, until
 
 
 @dataclass
@@ -131,7 +138,7 @@ def runs_frame(runs: list[Run], schedule_names: dict[str, str]) -> pd.DataFrame:
             "Status": f"{STATUS_ICONS[run.status]} {run.status.value}",
             "Schedule": schedule_names.get(run.schedule_id or "", "(deleted schedule)"),
             "Trigger": TRIGGERS.get(run.trigger, run.trigger),
-            "Fire time": local_time(run.fire_time),
+            "Fire time": moment(run.fire_time),
             "Stage": run.stage.value if run.stage else "",
             "Attempt": run.attempt,
             "Duration": duration(run_duration(run, now)),
@@ -150,7 +157,9 @@ def runs_table(runs: list[Run], schedule_names: dict[str, str]) -> None:
         hide_index=True,
         key="runs_table",
         column_config={
-            "Fire time": st.column_config.TextColumn(help="When the run was due (UTC)"),
+            "Fire time": st.column_config.TextColumn(
+                help=f"When the run was due, on your clock ({viewer_timezone()})"
+            ),
             "Attempt": st.column_config.NumberColumn(format="%d"),
             "Error": st.column_config.TextColumn(width="large"),
         },

@@ -22,6 +22,7 @@ import streamlit as st
 from pydantic import ValidationError
 from streamlit.delta_generator import DeltaGenerator
 
+from components.home_times import viewer_timezone
 from components.schedule_notices import guarded, notice
 from components.schedule_text import (
     CADENCE_KINDS,
@@ -75,7 +76,7 @@ def widget(name: str) -> str:
 
 def browser_timezone() -> str:
     """The visitor's browser timezone when Streamlit knows it and it is an IANA name, else UTC."""
-    zone = st.context.timezone
+    zone = viewer_timezone()
     return zone if zone in timezone_names() else "UTC"
 
 

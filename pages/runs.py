@@ -13,6 +13,7 @@ import re
 
 import streamlit as st
 
+from components.home_times import moment, viewer_timezone
 from components.run_detail import RUNS_NOTICE, replay, run_detail
 from components.run_table import (
     STATUS_ICONS,
@@ -22,7 +23,6 @@ from components.run_table import (
     runs_table,
 )
 from components.schedule_notices import guarded, show_notice
-from components.schedule_text import local_time
 from components.session import EVERYONE, require_role, services
 from components.text import counted, plain
 from reportgen.delivery.email_body import RUN_PARAM
@@ -38,6 +38,7 @@ _RUN_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 def _filters(names: dict[str, str]) -> RunFilters | None:
     """The filter row; None (after saying why) when the dates contradict each other."""
+    zone = viewer_timezone()
     with st.container(horizontal=True, vertical_alignment="bottom", key="runs_filters"):
         status = st.selectbox(
             "Status",
@@ -51,8 +52,13 @@ def _filters(names: dict[str, str]) -> RunFilters | None:
             format_func=lambda s: "Any schedule" if s == ALL else names[s],
             key="runs_schedule",
         )
-        since = st.date_input("Fired from", value=None, key="runs_from", format="YYYY-MM-DD")
-        until = st.date_input("Fired until", value=None, key="runs_to", format="YYYY-MM-DD")
+        days = f"Days on your clock ({zone})"
+        since = st.date_input(
+            "Fired from", value=None, key="runs_from", format="YYYY-MM-DD", help=days
+        )
+        until = st.date_input(
+            "Fired until", value=None, key="runs_to", format="YYYY-MM-DD", help=days
+        )
         st.button("Refresh", key="runs_refresh", icon=":material/refresh:")
     if since and until and since > until:
         st.error("“Fired from” is after “Fired until”; swap the dates.", icon=":material/error:")
@@ -62,12 +68,13 @@ def _filters(names: dict[str, str]) -> RunFilters | None:
         schedule_id=None if schedule == ALL else str(schedule),
         since=since,
         until=until,
+        timezone=zone,
     )
 
 
 def _run_label(run: Run, names: dict[str, str]) -> str:
     name = names.get(run.schedule_id or "", "deleted schedule")
-    return f"{STATUS_ICONS[run.status]} {local_time(run.fire_time)} · {name} · {run.status}"
+    return f"{STATUS_ICONS[run.status]} {moment(run.fire_time)} · {name} · {run.status}"
 
 
 def _dead_letters(principal: Principal, names: dict[str, str]) -> None:
@@ -153,10 +160,12 @@ def runs_page(principal: Principal) -> None:
             by_id.setdefault(linked.id, linked)
         if st.session_state.get(PICK_KEY) not in by_id:
             st.session_state[PICK_KEY] = next(iter(by_id))
+        # Labels written now, while the viewer's timezone is known to this script run.
+        labels = {run_id: _run_label(run, names) for run_id, run in by_id.items()}
         chosen = st.selectbox(
             "Run to look at",
             list(by_id),
-            format_func=lambda run_id: _run_label(by_id[run_id], names),
+            format_func=labels.__getitem__,
             key=PICK_KEY,
         )
         run_detail(principal, chosen)

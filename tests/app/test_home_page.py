@@ -9,6 +9,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 import pandas as pd
 import pytest
@@ -154,6 +155,22 @@ def test_home_is_where_ana_lands_and_shows_her_work(
     late = texts(at, "markdown")
     assert any("Sales orders" in text and "⚠ Late" in text and "48 h SLA" in text for text in late)
     assert not any("Monthly targets" in text for text in late)  # within its SLA
+
+
+def test_home_writes_times_on_the_viewers_clock(signed_in: SignIn, app_services: Services) -> None:
+    work = anas_work(app_services)
+    at = signed_in("ana")
+    at.context["timezone"] = "Asia/Kolkata"  # no daylight saving: always UTC+05:30
+    run(at)
+
+    fired = work.dead.fire_time.astimezone(ZoneInfo("Asia/Kolkata"))
+    shown = f"{fired:%Y-%m-%d %H:%M} IST (Asia/Kolkata)"
+    recent = table(at, "runs").set_index("Run")
+    assert recent.loc[work.dead.id[:8], "Fired"] == shown
+    [attention] = [e.value for e in at.error if work.schedule.name in unescaped(e.value)]
+    assert f"fired {shown}" in unescaped(attention)
+    reports = table(at, "saved reports").set_index("Report")
+    assert reports.loc[work.report.name, "Updated"].endswith(" IST (Asia/Kolkata)")
 
 
 def test_a_run_of_someone_elses_schedule_does_not_need_ana(

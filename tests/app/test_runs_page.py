@@ -14,9 +14,10 @@ import re
 import secrets
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import date, time
+from datetime import UTC, date, datetime, time
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pandas as pd
 import pytest
@@ -376,3 +377,28 @@ def test_a_link_to_someone_elses_run_says_so(signed_in: SignIn, made: Made) -> N
 
     assert any("names a run you cannot see" in str(w.value) for w in at.warning)
     assert not any(made.dead.id[:8] in text for text in texts(at))
+
+
+def test_times_are_on_the_viewers_clock_with_the_zone_said(signed_in: SignIn, made: Made) -> None:
+    at = signed_in("ana")
+    at.context["timezone"] = "Asia/Kolkata"  # no daylight saving: always UTC+05:30
+    run(at)
+    at.switch_page(PAGE)
+    show_run(run(at), made.succeeded.id)
+
+    fired = made.succeeded.fire_time.astimezone(ZoneInfo("Asia/Kolkata"))
+    shown = f"{fired:%Y-%m-%d %H:%M} IST (Asia/Kolkata)"
+    assert history(at).set_index("Run").loc[made.succeeded.id[:8], "Fire time"] == shown
+    assert any(f"fire time {shown}" in text for text in texts(at))
+    timeline = next(df.value for df in at.dataframe if "From" in df.value.columns)
+    assert all(at_.endswith("IST (Asia/Kolkata)") for at_ in timeline["At"])
+
+
+def test_the_date_filters_count_days_on_the_viewers_clock() -> None:
+    filters = run_table.RunFilters(
+        since=date(2026, 11, 10), until=date(2026, 11, 10), timezone="Asia/Kolkata"
+    )
+
+    since, until = filters.window()
+    assert since == datetime(2026, 11, 9, 18, 30, tzinfo=UTC)
+    assert until == datetime(2026, 11, 10, 18, 30, tzinfo=UTC)
