@@ -3,7 +3,9 @@
 Charts are the very plotly figures the PDF draws (Streamlit's theme is off, so colours match
 the PDF), KPI tiles are metrics with their first comparison, narratives are the sentences the
 PDF prints (as plain text: the PDF's links to the lineage appendix mean nothing here), tables
-show the rows the PDF shows with the count of all rows the exports carry.
+show the rows the PDF shows with the count of all rows the exports carry. Table cells stay
+numbers (so columns sort) shown in the measure's format and the report's currency; totals are
+written by the PDF's own formatter, so "$1,800,000.00" reads the same in both.
 """
 
 from __future__ import annotations
@@ -16,24 +18,40 @@ from markupsafe import Markup
 
 from components.text import counted, plain
 from reportgen.domain.catalog import Dataset, MeasureFormat
+from reportgen.domain.spec import ReportSpec
+from reportgen.rendering.formatting import format_measure
 from reportgen.services.reports import PreviewBlock, ReportPreview, describe_filters
 
 _NUMBER_FORMATS = {
-    MeasureFormat.CURRENCY: "dollar",
     MeasureFormat.PERCENT: "percent",
     MeasureFormat.INTEGER: "localized",
     MeasureFormat.NUMBER: "localized",
 }
+_CURRENCY_FORMATS = {"USD": "dollar", "EUR": "euro", "JPY": "yen"}
+"""The currencies Streamlit draws with their symbol; others are amounts named by their code."""
 
 
-def _column_config(dataset: Dataset, frame: pd.DataFrame) -> dict[str, Any]:
+def number_column(label: str, fmt: MeasureFormat, currency: str, about: str | None) -> Any:
+    """A table column of a measure: its format, and the report's currency on amounts."""
+    if fmt is MeasureFormat.CURRENCY:
+        if currency in _CURRENCY_FORMATS:
+            return st.column_config.NumberColumn(
+                label, help=about, format=_CURRENCY_FORMATS[currency]
+            )
+        return st.column_config.NumberColumn(
+            f"{label} ({currency})", help=about, format="accounting"
+        )
+    return st.column_config.NumberColumn(
+        label, help=about, format=_NUMBER_FORMATS.get(fmt, "localized")
+    )
+
+
+def _column_config(spec: ReportSpec, dataset: Dataset, frame: pd.DataFrame) -> dict[str, Any]:
     config: dict[str, Any] = {}
     for name in frame.columns:
         if (measure := dataset.measure(name)) is not None:
-            config[name] = st.column_config.NumberColumn(
-                measure.label,
-                help=measure.description or None,
-                format=_NUMBER_FORMATS.get(measure.format, "localized"),
+            config[name] = number_column(
+                measure.label, measure.format, spec.layout.currency, measure.description or None
             )
         elif (dimension := dataset.dimension(name)) is not None:
             config[name] = st.column_config.Column(dimension.label)
@@ -44,21 +62,17 @@ def _column_config(dataset: Dataset, frame: pd.DataFrame) -> dict[str, Any]:
     return config
 
 
-def _label(dataset: Dataset, name: str) -> str:
-    measure = dataset.measure(name)
-    return measure.label if measure is not None else name
-
-
-def _number(value: object) -> str:
-    if value is None or (isinstance(value, float) and pd.isna(value)):
-        return "–"
-    if isinstance(value, int):
-        return f"{value:,}"
-    try:
-        number = float(value)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        return str(value)
-    return f"{number:,.0f}" if number.is_integer() else f"{number:,.2f}"
+def _total(spec: ReportSpec, fmt: MeasureFormat, value: object) -> str:
+    """A total as the PDF's totals row writes it: the measure's format, the report's locale
+    and currency."""
+    number = None if value is None or pd.isna(value) else float(value)  # type: ignore[arg-type]
+    return format_measure(
+        number,
+        fmt,
+        locale=spec.layout.locale,
+        currency=spec.layout.currency,
+        fixed_decimals=True,
+    )
 
 
 def _kpis(block: PreviewBlock) -> None:
@@ -123,7 +137,7 @@ def _chart(block: PreviewBlock, key: str) -> None:
         st.caption(plain(caption))
 
 
-def _table(block: PreviewBlock, dataset: Dataset, key: str) -> None:
+def _table(block: PreviewBlock, spec: ReportSpec, dataset: Dataset, key: str) -> None:
     st.subheader(getattr(block.block, "title", "Table"), anchor=False)
     if block.table is None:
         return
@@ -132,19 +146,23 @@ def _table(block: PreviewBlock, dataset: Dataset, key: str) -> None:
     if frame.empty:
         st.info("No rows for this table in the chosen period and filters.")
         return
+    shown = frame.head(block.table.shown)
+    amounts = [name for name in shown.columns if dataset.measure(name) is not None]
+    # Sums arrive as Decimal objects; floats are what the number formats draw.
+    shown = shown.astype(dict.fromkeys(amounts, "float64"))
     st.dataframe(
-        frame.head(block.table.shown),
+        shown,
         hide_index=True,
-        column_config=_column_config(dataset, frame),
+        column_config=_column_config(spec, dataset, frame),
         key=key,
     )
     totals = block.table.totals
     if totals is not None and totals.row_count:
         row = totals.frame.iloc[0]
         parts = [
-            f"{_label(dataset, name)} {_number(row[name])}"
+            f"{measure.label} {_total(spec, measure.format, row[name])}"
             for name in totals.frame.columns
-            if dataset.measure(name) is not None
+            if (measure := dataset.measure(name)) is not None
         ]
         st.caption("Total: " + " · ".join(plain(part) for part in parts))
     if result.row_count > block.table.shown:
@@ -184,7 +202,7 @@ def draw_preview(preview: ReportPreview) -> None:
             case "chart":
                 _chart(block, key)
             case "table":
-                _table(block, preview.dataset, key)
+                _table(block, spec, preview.dataset, key)
             case "text":
                 st.markdown(getattr(block.block, "markdown", ""))
             case _:

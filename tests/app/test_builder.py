@@ -4,6 +4,7 @@ moved and removed, refused empty exports and the PDF export."""
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable
 from datetime import date
@@ -14,7 +15,9 @@ import pytest
 from streamlit.runtime.media_file_manager import MediaFileManager
 from streamlit.testing.v1 import AppTest
 
+from components import builder_preview
 from reportgen.bootstrap import Services
+from reportgen.domain.catalog import MeasureFormat
 from reportgen.domain.spec import ReportSpec
 from reportgen.services.render import RenderService
 
@@ -414,3 +417,38 @@ def test_the_whole_draft_survives_leaving_the_builder_and_coming_back(
     assert at.multiselect(key=key(at, "filter_dimensions")).value == ["region"]
     assert at.multiselect(key=key(at, "filter_region")).value == ["EMEA"]
     assert at.text_input(key=block_key(at, 1, "title")).value == "Revenue by month"
+
+
+def test_the_preview_table_writes_amounts_like_the_pdf(signed_in: SignIn) -> None:
+    at = set_period(open_builder(signed_in, "ana"), *DATA_YEAR)
+
+    (total,) = [unescaped(c.value) for c in at.caption if str(c.value).startswith("Total: ")]
+    assert re.fullmatch(r"Total: Revenue \$[\d,]+\.\d\d · Units [\d,]+ · Orders [\d,]+", total)
+    (shown,) = [df for df in at.dataframe if "region" in df.value.columns]
+    columns = json.loads(shown.proto.columns)
+    assert columns["revenue"]["type_config"]["format"] == "dollar"
+    assert columns["units"]["type_config"]["format"] == "localized"
+    assert shown.value["revenue"].dtype == "float64"
+
+
+@pytest.mark.parametrize(
+    ("currency", "label", "shown_as"),
+    [
+        ("USD", "Revenue", "dollar"),
+        ("EUR", "Revenue", "euro"),
+        ("GBP", "Revenue (GBP)", "accounting"),
+    ],
+)
+def test_amount_columns_follow_the_reports_currency(
+    currency: str, label: str, shown_as: str
+) -> None:
+    column = builder_preview.number_column("Revenue", MeasureFormat.CURRENCY, currency, None)
+
+    assert column["label"] == label
+    assert column["type_config"]["format"] == shown_as
+
+
+def test_percent_columns_show_percentages() -> None:
+    column = builder_preview.number_column("Margin %", MeasureFormat.PERCENT, "USD", None)
+
+    assert column["type_config"]["format"] == "percent"
