@@ -11,6 +11,7 @@ import streamlit as st
 
 from components.home_times import moment
 from components.session import services
+from components.table_columns import moment_column, name_column, prose_column
 from components.text import counted, plain
 from reportgen.domain.audit import AuditEvent
 
@@ -93,5 +94,10 @@ def audit_panel() -> None:
         events_frame(events),
         hide_index=True,
         key="admin_audit_table",
-        column_config={"#": st.column_config.NumberColumn(format="%d")},
+        column_config={
+            "#": st.column_config.NumberColumn(format="%d"),
+            "When": moment_column(),
+            "Target": name_column(),
+            "Details": prose_column(),
+        },
     )

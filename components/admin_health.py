@@ -10,9 +10,10 @@ import httpx
 import pandas as pd
 import streamlit as st
 
-from components.home_runs import runs_frame, schedule_names
+from components.home_runs import runs_columns, runs_frame, schedule_names
 from components.home_times import moment
 from components.session import services
+from components.table_columns import moment_column, name_column, prose_column
 from components.text import counted, plain
 from reportgen.domain.principal import Principal
 from reportgen.domain.runs import RunStatus
@@ -84,7 +85,10 @@ def scheduler_status(url: str) -> None:
         ),
         hide_index=True,
         key="admin_health_checks",
-        column_config={"Took (ms)": st.column_config.NumberColumn(format="%.1f")},
+        column_config={
+            "Found": prose_column(),
+            "Took (ms)": st.column_config.NumberColumn(format="%.1f"),
+        },
     )
 
 
@@ -103,7 +107,10 @@ def recent_errors(admin: Principal) -> None:
     if failed:
         st.caption(f"{counted(len(failed), 'run')} failed, retrying or dead; every user's.")
         st.dataframe(
-            runs_frame(failed, schedule_names(admin)), hide_index=True, key="admin_health_runs"
+            runs_frame(failed, schedule_names(admin)),
+            hide_index=True,
+            key="admin_health_runs",
+            column_config=runs_columns(),
         )
     else:
         st.success("No failed, retrying or dead run.", icon=":material/check:")
@@ -132,6 +139,7 @@ def recent_errors(admin: Principal) -> None:
         ),
         hide_index=True,
         key="admin_health_audit",
+        column_config={"When": moment_column(), "Target": name_column()},
     )
 
 

@@ -14,6 +14,7 @@ import streamlit as st
 from components.admin_users import sentence
 from components.home_times import moment
 from components.session import new_incident_id, services
+from components.table_columns import moment_column, name_column
 from components.text import plain
 from reportgen.domain.principal import Principal
 from reportgen.domain.tokens import ApiToken
@@ -226,5 +227,16 @@ def tokens_panel(admin: Principal) -> None:
     if not tokens:
         st.info("No API tokens yet. Create one above for a script that calls the API.")
         return
-    st.dataframe(tokens_frame(tokens, now), hide_index=True, key="admin_tokens_table")
+    st.dataframe(
+        tokens_frame(tokens, now),
+        hide_index=True,
+        key="admin_tokens_table",
+        column_config={
+            "Name": name_column(),
+            "Scopes": name_column(),
+            "Created": moment_column(),
+            "Expires": moment_column(),
+            "Last used": moment_column(),
+        },
+    )
     revoke_token(admin, tokens, now)

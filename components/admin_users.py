@@ -14,6 +14,7 @@ import pandas as pd
 import streamlit as st
 
 from components.session import new_incident_id, services
+from components.table_columns import name_column
 from components.text import plain
 from reportgen.domain.catalog import PRINCIPAL_ATTRIBUTES
 from reportgen.domain.principal import Principal, Role, User
@@ -295,6 +296,11 @@ def users_panel(admin: Principal) -> None:
         f"{len(users):,} accounts. Roles open pages; attributes such as region limit the rows "
         "a user sees. Sign-in passwords are checked against bcrypt hashes only."
     )
-    st.dataframe(users_frame(users), hide_index=True, key="admin_users_table")
+    st.dataframe(
+        users_frame(users),
+        hide_index=True,
+        key="admin_users_table",
+        column_config={"Name": name_column(), "Email": name_column(), "Roles": name_column()},
+    )
     add_user_form(admin, [user.username for user in users])
     edit_user_form(admin, users)

@@ -7,6 +7,7 @@ stopped retrying and waits for someone to retry or replay it on the Runs page.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from typing import Any
 
 import pandas as pd
 import streamlit as st
@@ -14,6 +15,7 @@ import streamlit as st
 from components.home_links import RUNS_PAGE, link
 from components.home_times import NOTHING, moment, took
 from components.session import services
+from components.table_columns import moment_column, name_column, prose_column, short_id_column
 from components.text import counted, plain
 from reportgen.domain.principal import Principal
 from reportgen.domain.runs import Run, RunStatus
@@ -64,6 +66,16 @@ def runs_frame(runs: Iterable[Run], names: Mapping[str, str]) -> pd.DataFrame:
         ],
         columns=["Schedule", "Status", "Trigger", "Fired", "Took", "Problem", "Run"],
     )
+
+
+def runs_columns() -> dict[str, Any]:
+    """Column settings of `runs_frame`'s tables."""
+    return {
+        "Schedule": name_column(),
+        "Fired": moment_column(),
+        "Problem": prose_column(),
+        "Run": short_id_column("The first 8 characters of the run's id"),
+    }
 
 
 def failures(principal: Principal) -> list[Run]:
@@ -122,6 +134,6 @@ def recent_runs_section(principal: Principal, names: Mapping[str, str]) -> None:
         runs_frame(runs, names),
         hide_index=True,
         key="home_recent_runs",
-        column_config={"Problem": st.column_config.TextColumn(width="large")},
+        column_config=runs_columns(),
     )
     link(RUNS_PAGE, "All runs", icon=":material/history:", fallback="")

@@ -10,6 +10,7 @@ import streamlit as st
 from components.home_links import BUILDER_PAGE, CATALOG_PAGE, SCHEDULES_PAGE, link
 from components.home_times import NOTHING, moment
 from components.session import services
+from components.table_columns import moment_column, name_column, prose_column
 from components.text import counted
 from reportgen.domain.principal import Principal, Role
 from reportgen.domain.schedules import SavedReport, Schedule
@@ -88,7 +89,11 @@ def saved_reports_section(principal: Principal) -> dict[str, str]:
         reports_frame(reports),
         hide_index=True,
         key="home_saved_reports",
-        column_config={"Version": st.column_config.NumberColumn(format="%d")},
+        column_config={
+            "Report": name_column(),
+            "Version": st.column_config.NumberColumn(format="%d"),
+            "Updated": moment_column(),
+        },
     )
     link(BUILDER_PAGE, "New report", icon=":material/add:", fallback="")
     return names
@@ -117,6 +122,11 @@ def schedules_section(principal: Principal, report_names: Mapping[str, str]) -> 
         schedules_frame(schedules, report_names),
         hide_index=True,
         key="home_schedules",
-        column_config={"When": st.column_config.TextColumn(width="large")},
+        column_config={
+            "Schedule": name_column(),
+            "Next run": moment_column("On the schedule's own timezone's clock"),
+            "When": prose_column(),
+            "Report": name_column(),
+        },
     )
     link(SCHEDULES_PAGE, "Manage schedules", icon=":material/schedule:", fallback="")

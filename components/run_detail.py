@@ -16,6 +16,7 @@ from components.home_times import moment
 from components.run_table import TRIGGERS, status_badge
 from components.schedule_notices import guarded, notice
 from components.session import services
+from components.table_columns import count_column, moment_column, prose_column
 from components.text import plain
 from reportgen.domain.principal import Principal
 from reportgen.domain.runs import ArtifactRecord, Delivery, DeliveryStatus, RunDetail, RunStatus
@@ -82,6 +83,7 @@ def _timeline(detail: RunDetail) -> None:
         ),
         hide_index=True,
         key=f"runs_timeline_{detail.run.id}",
+        column_config={"At": moment_column(), "Detail": prose_column()},
     )
 
 
@@ -115,6 +117,7 @@ def _deliveries(deliveries: Sequence[Delivery]) -> None:
                 ),
                 hide_index=True,
                 key=f"runs_attempts_{delivery.id}",
+                column_config={"At": moment_column(), "Detail": prose_column()},
             )
 
 
@@ -198,6 +201,13 @@ def _lineage(principal: Principal, run_id: str, manifest: ArtifactRecord) -> Non
         ),
         hide_index=True,
         key=f"runs_queries_{run_id}",
+        column_config={
+            "Rows": count_column(),
+            "Query hash": st.column_config.TextColumn(
+                help="The first 12 characters of the query's SHA-256"
+            ),
+            "Freshness": st.column_config.TextColumn(width="medium"),
+        },
     )
     with st.expander("SQL of each query"):
         for q in queries:

@@ -13,6 +13,7 @@ import streamlit as st
 from components.home_times import moment, viewer_timezone
 from components.schedule_text import duration
 from components.session import services
+from components.table_columns import moment_column, name_column, prose_column, short_id_column
 from reportgen.domain.principal import Principal
 from reportgen.domain.runs import Run, RunStatus
 
@@ -157,10 +158,12 @@ def runs_table(runs: list[Run], schedule_names: dict[str, str]) -> None:
         hide_index=True,
         key="runs_table",
         column_config={
-            "Fire time": st.column_config.TextColumn(
-                help=f"When the run was due, on your clock ({viewer_timezone()})"
+            "Schedule": name_column(),
+            "Fire time": moment_column(
+                f"When the run was due, on your clock ({viewer_timezone()})"
             ),
             "Attempt": st.column_config.NumberColumn(format="%d"),
-            "Error": st.column_config.TextColumn(width="large"),
+            "Error": prose_column(),
+            "Run": short_id_column("The first 8 characters of the run's id"),
         },
     )

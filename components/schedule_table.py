@@ -7,6 +7,7 @@ import streamlit as st
 
 from components.schedule_text import local_time
 from components.session import services
+from components.table_columns import moment_column, name_column, prose_column
 from reportgen.domain.schedules import SavedReport, Schedule
 
 COLUMNS = ["Name", "Report", "Repeats", "Timezone", "Next run", "Status", "Owner"]
@@ -51,7 +52,9 @@ def schedules_table(schedules: list[Schedule], reports: dict[str, SavedReport]) 
         hide_index=True,
         key="schedules_table",
         column_config={
-            "Repeats": st.column_config.TextColumn(width="large"),
-            "Next run": st.column_config.TextColumn(help="On the schedule's own timezone's clock"),
+            "Name": name_column(),
+            "Report": name_column(),
+            "Repeats": prose_column(),
+            "Next run": moment_column("On the schedule's own timezone's clock"),
         },
     )

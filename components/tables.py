@@ -7,6 +7,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+from components.table_columns import name_column, prose_column
 from reportgen.domain.catalog import ColumnType, Dataset
 from reportgen.services.catalog import AccessSummary
 
@@ -16,6 +17,27 @@ MEASURE_FORMATS = {
     "currency": "Currency",
     "percent": "Percent",
 }
+
+
+def columns_config() -> dict[str, Any]:
+    """Column settings of `columns_frame`'s table."""
+    return {
+        "Column": name_column(),
+        "Description": prose_column(),
+        "PII": st.column_config.CheckboxColumn(help="Personal data"),
+        "You see it": name_column("In clear, or masked and how"),
+    }
+
+
+def fields_config(kind: str) -> dict[str, Any]:
+    """Column settings of `dimensions_frame`'s (``kind="Dimension"``) and `measures_frame`'s
+    (``kind="Measure"``) tables."""
+    return {
+        kind: name_column(),
+        "Name": name_column("The name reports and the API use"),
+        "Description": prose_column(),
+        "Definition": prose_column("The SQL every report computes it with"),
+    }
 
 
 def columns_frame(dataset: Dataset, access: AccessSummary) -> pd.DataFrame:

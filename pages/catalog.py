@@ -6,7 +6,14 @@ import streamlit as st
 
 from components.badges import access_note, dataset_badges, freshness_note
 from components.session import EVERYONE, error_boundary, require_role, services
-from components.tables import columns_frame, dimensions_frame, measures_frame, rows_config
+from components.tables import (
+    columns_config,
+    columns_frame,
+    dimensions_frame,
+    fields_config,
+    measures_frame,
+    rows_config,
+)
 from components.text import counted, plain
 from reportgen.domain.catalog import Dataset
 from reportgen.domain.principal import Principal
@@ -42,7 +49,7 @@ def dataset_card(principal: Principal, dataset: Dataset) -> None:
                 st.dataframe(
                     columns_frame(dataset, access),
                     hide_index=True,
-                    column_config={"PII": st.column_config.CheckboxColumn(help="Personal data")},
+                    column_config=columns_config(),
                     height="content",
                     key=f"catalog_columns_{dataset.name}",
                 )
@@ -51,6 +58,7 @@ def dataset_card(principal: Principal, dataset: Dataset) -> None:
                 st.dataframe(
                     dimensions_frame(dataset),
                     hide_index=True,
+                    column_config=fields_config("Dimension"),
                     height="content",
                     key=f"catalog_dimensions_{dataset.name}",
                 )
@@ -58,6 +66,7 @@ def dataset_card(principal: Principal, dataset: Dataset) -> None:
                 st.dataframe(
                     measures_frame(dataset),
                     hide_index=True,
+                    column_config=fields_config("Measure"),
                     height="content",
                     key=f"catalog_measures_{dataset.name}",
                 )

@@ -3,6 +3,7 @@ error boundary."""
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 from collections.abc import Callable
@@ -300,6 +301,24 @@ def test_measures_and_dimensions_are_described(signed_in: SignIn) -> None:
     assert measures.loc["margin_pct", "Format"] == "Percent"
     dimensions = frame_with(at, "Dimension", "Description").set_index("Name")
     assert dimensions.loc["channel", "Description"] == "Online, Retail, Partner or Direct Sales."
+
+
+def widths(at: AppTest, *columns: str) -> dict[str, str]:
+    """Each column's width setting in the one table drawn with all of `columns`."""
+    (table,) = [df for df in at.dataframe if set(columns) <= set(df.value.columns)]
+    config = json.loads(table.proto.columns)
+    return {name: config.get(name, {}).get("width", "") for name in table.value.columns}
+
+
+def test_catalog_tables_leave_room_for_descriptions(signed_in: SignIn) -> None:
+    at = signed_in("victor")
+    open_details(at, "sales")
+    run(at)
+
+    assert widths(at, "Measure", "Description")["Description"] == "large"
+    assert widths(at, "Measure", "Definition")["Definition"] == "large"
+    assert widths(at, "Dimension", "Description")["Description"] == "large"
+    assert widths(at, "Column", "You see it")["Description"] == "large"
 
 
 def test_search_filters_the_list(signed_in: SignIn) -> None:

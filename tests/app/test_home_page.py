@@ -4,11 +4,13 @@ viewer and a brand-new author are told to do next."""
 
 from __future__ import annotations
 
+import json
 import re
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pandas as pd
@@ -171,6 +173,22 @@ def test_home_writes_times_on_the_viewers_clock(signed_in: SignIn, app_services:
     assert f"fired {shown}" in unescaped(attention)
     reports = table(at, "saved reports").set_index("Report")
     assert reports.loc[work.report.name, "Updated"].endswith(" IST (Asia/Kolkata)")
+
+
+def test_home_tables_leave_room_for_times_and_problems(
+    signed_in: SignIn, app_services: Services
+) -> None:
+    anas_work(app_services)
+    at = run(signed_in("ana"))
+
+    def config(which: str) -> dict[str, Any]:
+        (table,) = [df for df in at.dataframe if set(TABLES[which]) <= set(df.value.columns)]
+        return dict(json.loads(table.proto.columns))
+
+    assert config("runs")["Problem"]["width"] == "large"
+    assert config("runs")["Fired"]["width"] == "medium"
+    assert config("saved reports")["Updated"]["width"] == "medium"
+    assert config("schedules")["Next run"]["width"] == "medium"
 
 
 def test_a_run_of_someone_elses_schedule_does_not_need_ana(

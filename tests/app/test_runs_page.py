@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ast
 import hashlib
+import json
 import re
 import secrets
 from collections.abc import Callable, Iterator
@@ -402,3 +403,15 @@ def test_the_date_filters_count_days_on_the_viewers_clock() -> None:
     since, until = filters.window()
     assert since == datetime(2026, 11, 9, 18, 30, tzinfo=UTC)
     assert until == datetime(2026, 11, 10, 18, 30, tzinfo=UTC)
+
+
+def test_long_values_get_wide_columns(signed_in: SignIn, made: Made) -> None:
+    at = show_run(open_page(signed_in, "ana"), made.dead.id)
+
+    (table,) = [df for df in at.dataframe if "Fire time" in df.value.columns]
+    config = json.loads(table.proto.columns)
+    assert config["Error"]["width"] == "large"
+    assert config["Fire time"]["width"] == "medium"
+    assert config["Schedule"]["width"] == "medium"
+    timeline = next(df for df in at.dataframe if "From" in df.value.columns)
+    assert json.loads(timeline.proto.columns)["Detail"]["width"] == "large"
