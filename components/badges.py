@@ -3,6 +3,7 @@ what the signed-in user's access is limited to."""
 
 from __future__ import annotations
 
+from components.home_times import age
 from reportgen.domain.catalog import Classification, Dataset
 from reportgen.services.catalog import AccessSummary, Freshness
 
@@ -28,9 +29,23 @@ def dataset_badges(dataset: Dataset) -> str:
     return " ".join(part for part in (certified, classification, tags) if part)
 
 
+def freshness_description(freshness: Freshness) -> str:
+    """``latest 2026-10-31 00:00, 10 days old; breaks its SLA of 2 days``: ages in the unit
+    people use for them (`age`), not in hours."""
+    if freshness.sla_hours is None:
+        return "no freshness promise"
+    if freshness.latest is None or freshness.age_hours is None:
+        return "no data yet"
+    state = "within" if freshness.within_sla else "breaks"
+    return (
+        f"latest {freshness.latest:%Y-%m-%d %H:%M}, {age(freshness.age_hours)} old; "
+        f"{state} its SLA of {age(freshness.sla_hours)}"
+    )
+
+
 def freshness_note(freshness: Freshness) -> str:
     """✓ when the data is within its SLA, ⚠ when it breaks it, plain text when there is no SLA."""
-    description = freshness.describe()
+    description = freshness_description(freshness)
     match freshness.within_sla:
         case True:
             return f":green[✓ Fresh: {description}]"
