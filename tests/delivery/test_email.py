@@ -96,6 +96,21 @@ def test_email_carries_both_bodies_the_attachments_and_a_stable_message_id(
     assert cast(EmailMessage, files["report.csv"]).get_content() == "region,revenue\nEMEA,1200\n"
 
 
+def test_the_email_links_to_its_run_in_the_app(smtp_server: StartSmtp) -> None:
+    inbox = smtp_server()
+    channel(inbox.url, public_url="https://reports.example.com/").send(
+        make_parcel(), "ana@example.com"
+    )
+    without = smtp_server()
+    channel(without.url).send(make_parcel(), "ana@example.com")
+
+    text, html = bodies(received(inbox))
+    link = f"https://reports.example.com/run-history?run={make_parcel().run_id}"
+    assert link in text
+    assert f'href="{link}"' in html
+    assert "run-history" not in "".join(bodies(received(without)))
+
+
 def test_a_retried_delivery_reuses_its_message_id(smtp_server: StartSmtp) -> None:
     inbox = smtp_server()
     smtp = channel(inbox.url)

@@ -59,6 +59,7 @@ def build_channels(settings: Settings, webhook_key: str) -> dict[str, AnyChannel
             sender=settings.smtp_from,
             timeout_s=settings.smtp_timeout_s,
             attachment_limit_mb=settings.email_attachment_limit_mb,
+            public_url=settings.public_url,
         ),
         "storage": open_storage(
             settings.resolved_delivery_url,

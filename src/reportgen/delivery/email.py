@@ -108,6 +108,7 @@ class SmtpChannel:
         timeout_s: float,
         attachment_limit_mb: float,
         tls_context: ssl.SSLContext | None = None,
+        public_url: str | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self.relay = Relay.parse(url)
@@ -130,6 +131,7 @@ class SmtpChannel:
         self._limit_bytes = int(attachment_limit_mb * _BYTES_PER_MB)
         self._tls = tls_context or ssl.create_default_context()
         self._clock = clock
+        self._public_url = public_url
 
     def check_target(self, target: str) -> None:
         check_address(target)
@@ -145,6 +147,7 @@ class SmtpChannel:
             recipient=target,
             limit_bytes=self._limit_bytes,
             now=self._clock(),
+            public_url=self._public_url,
         )
         where = f"{self.relay.host}:{self.relay.port}"
         try:
