@@ -15,7 +15,8 @@ from tests.browser.app_ui import choose, non_emea_in, rerun, screenshot, settle,
 
 RENDER_TIMEOUT_MS = 90_000
 """Rendering the PDF (WeasyPrint, chart images from Chromium) on a busy two-core machine."""
-_TOTAL = re.compile(r"(?P<measure>[A-Za-z][\w ]*?) (?P<value>-?[\d,]+(?:\.\d+)?)$")
+# "Revenue $1,701,965.57", "Units 6,183", "Margin −3.5%": a label, then the figure as shown.
+_TOTAL = re.compile(r"(?P<measure>[A-Za-z][\w ]*?) (?P<value>[^\s\d]?-?[\d,]+(?:\.\d+)?%?)$")
 
 
 def preview_panel(page: Page) -> Locator:
