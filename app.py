@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 import streamlit as st
 from streamlit.runtime.pages_manager import PagesManager
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from components.session import EVERYONE, PRINCIPAL_KEY, error_boundary, services
 from components.sign_in import account_panel, authenticate
@@ -88,6 +90,45 @@ def signed_out() -> None:
     """The only page while nobody is signed in; the router has drawn the sign-in form."""
 
 
+# The page (url path and query parameters) a session's browser first asked for, or None.
+# (A comment, not a docstring: Streamlit's magic would write a bare string on the page.)
+ARRIVAL_KEY = "_reportgen_arrival"
+
+
+def remember_arrival() -> None:
+    """Keep the address a session's first run was asked for, to open it once the router
+    knows the visitor's pages.
+
+    On a fresh load, Streamlit's browser side still knows only the legacy ``pages/`` folder
+    (see `leave_legacy_pages_mode`), matches none of the router's addresses and asks for the
+    main page; and a visitor not yet signed in (the sign-in form, or the cookie read a run
+    later) gets a navigation with the sign-in page alone. Either way, every link into the app
+    (a bookmark, a run in an email) would land on Home. The first run still sees the address
+    the browser was opened at.
+    """
+    if ARRIVAL_KEY in st.session_state:
+        return
+    ctx = get_script_run_ctx()
+    asked = (ctx.pages_manager.intended_page_name if ctx is not None else None) or ""
+    if not asked and st.context.url:
+        asked = urlsplit(st.context.url).path.rstrip("/").rpartition("/")[2]
+    known = asked and any(page.url_path == asked for page in PAGES)
+    st.session_state[ARRIVAL_KEY] = (asked, st.query_params.to_dict()) if known else None
+
+
+def go_to_arrival(pages: list[st.Page], current: st.Page) -> None:
+    """Once signed in, open the page the session arrived at, once (a page the user may not
+    open says so and audits the attempt, as when opened by its address)."""
+    arrival = st.session_state.get(ARRIVAL_KEY)
+    if not arrival:
+        return
+    st.session_state[ARRIVAL_KEY] = None
+    path, query = arrival
+    target = next((page for page in pages if page.url_path == path), None)
+    if target is not None and target.url_path != current.url_path:
+        st.switch_page(target, query_params=query)
+
+
 def leave_legacy_pages_mode() -> None:
     """Keep this run out of Streamlit's legacy ``pages/`` folder mode.
 
@@ -115,6 +156,7 @@ def main() -> None:
         st.code(str(exc), language=None, wrap_lines=True)
         st.stop()
 
+    remember_arrival()
     principal = authenticate(svc)
     if principal is None:
         st.session_state.pop(PRINCIPAL_KEY, None)
@@ -128,7 +170,9 @@ def main() -> None:
         st.navigation([st.Page(signed_out, title="No pages", default=True)], position="hidden")
         st.warning("Your account has no role that opens a page. Ask an admin for a role.")
         return
-    st.navigation(pages).run()
+    current = st.navigation(pages)
+    go_to_arrival(pages, current)
+    current.run()
 
 
 with error_boundary():

@@ -3,10 +3,12 @@ error boundary."""
 
 from __future__ import annotations
 
+import ast
 import json
 import logging
 import re
 from collections.abc import Callable
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -430,3 +432,15 @@ def test_the_role_gate_refuses_and_audits(signed_in: SignIn, app_services: Servi
     assert "not allowed to open the admin page" in gate.error[0].value
     assert "secret admin things" not in texts(gate)
     assert audit_actions(app_services, "ana", "page.open")[0] == "denied"
+
+
+def test_no_script_writes_a_stray_string_on_its_page() -> None:
+    """Streamlit's magic writes a bare string expression on the page: in the scripts it runs
+    (the router and the pages), only the module docstring may be one."""
+    root = Path(__file__).resolve().parents[2]
+    stray = []
+    for script in [root / "app.py", *sorted((root / "pages").glob("*.py"))]:
+        for node in ast.parse(script.read_text()).body[1:]:
+            if isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant):
+                stray.append(f"{script.name}:{node.lineno}")
+    assert stray == []

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 from playwright.sync_api import Page, expect
-from pytest_bdd import parsers, scenario, scenarios, then, when
+from pytest_bdd import parsers, scenarios, then, when
 
 from reportgen.bootstrap import Services
 from tests.browser.app_ui import (
@@ -23,17 +23,6 @@ pytestmark = pytest.mark.browser
 
 FRESH_LOAD_CHECK_MS = 5_000
 """How long a fresh load may take to show the page once the app has settled."""
-
-
-@pytest.mark.xfail(
-    reason="app.py: a fresh load's first run has no principal yet (streamlit-authenticator "
-    "reads the cookie one run later), so st.navigation lists only the sign-in page and "
-    "Streamlit sends the unknown address to the default page: every deep link lands on Home",
-    strict=True,
-)
-@scenario("features/page_access.feature", "victor pastes the admin page's address into a new tab")
-def test_a_deep_link_survives_the_cookie_sign_in() -> None:
-    """Fails until the router keeps a deep link across the cookie sign-in."""
 
 
 scenarios("features/page_access.feature")

@@ -21,6 +21,7 @@ from pytest_bdd import given, parsers, scenarios, then, when
 from reportgen.delivery.mailsink import MailSink
 from tests.browser.app_ui import (
     STEP_TIMEOUT_MS,
+    AppServer,
     choose,
     non_emea_in,
     rerun,
@@ -162,3 +163,29 @@ def email_arrived(
     revenue = seen["totals"]["Revenue"]
     assert holds_number(text, revenue), f"the emailed PDF lacks the previewed revenue {revenue}"
     assert non_emea_in(text) == [], "the emailed PDF names a region ana may not see"
+    seen["email"] = message
+
+
+@when(parsers.parse("{user} opens the email's link to the run in a new tab"))
+def open_email_link(page: Page, app_server: AppServer, seen: dict[str, Any]) -> None:
+    body = seen["email"].get_body(("plain",))
+    assert body is not None
+    links = re.findall(r"https?://\S+/run-history\?run=[\w-]+", body.get_content())
+    assert links, "the email has no link to its run"
+    assert links[0].startswith(app_server.url), links[0]
+    tab = page.context.new_page()
+    seen["tab"] = tab
+    tab.goto(links[0])  # a fresh load: the session signs in from its cookie first
+    settle(tab)
+
+
+@then(
+    parsers.parse('the new tab shows that run, succeeded, with its email delivered to "{address}"')
+)
+def email_link_shows_run(seen: dict[str, Any], address: str) -> None:
+    tab = seen["tab"]
+    expect(tab.get_by_role("heading", name="Runs", exact=True)).to_be_visible()
+    verdict = tab.get_by_text(re.compile(r"^\W*(?:[a-z_]+\s+)?Succeeded\b.*· Run now · fire time"))
+    expect(verdict).to_be_visible()
+    expect(tab.get_by_text(f"email → {address}: delivered")).to_be_visible()
+    screenshot(tab, f"{seen['user']}-run-from-email")

@@ -21,4 +21,6 @@ Feature: Scheduling a report and running it now
     Then the run of "EMEA online weekly" succeeded
     And its email to "ana@example.com" was delivered
     And the mail server received "EMEA online weekly" for "ana@example.com" with the PDF of the previewed totals
+    When ana opens the email's link to the run in a new tab
+    Then the new tab shows that run, succeeded, with its email delivered to "ana@example.com"
     And the Runs page names no region but EMEA
