@@ -143,7 +143,10 @@ def table_rows(page: Page, table: Locator) -> list[dict[str, str]]:
     on a canvas and keeps only the visible cells in the DOM)."""
     table.hover()
     with page.expect_download() as download:
-        table.get_by_role("button", name="Download as CSV").click()
+        # Dispatched, not clicked: while a rerun redraws the page, another table's scroller
+        # can sit over this one's toolbar for a while and take the pointer. This reads the
+        # table's data; the toolbar itself is Streamlit's.
+        table.get_by_role("button", name="Download as CSV").dispatch_event("click")
     path = download.value.path()
     with Path(path).open(encoding="utf-8-sig", newline="") as rows:
         return list(csv.DictReader(rows))
