@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# `make test`'s last step: the whole test suite, with the infrastructure checks running beside
-# it. The checks share nothing with the tests (they read the repository and write to their own
+# `make test`'s last step: the whole test suite on two workers (tests/conftest.py groups the
+# ones that start processes on one of them), with the infrastructure checks running beside it. The checks share nothing with the tests (they read the repository and write to their own
 # temporary folder) and take minutes on their own; on two cores they mostly use the core pytest
 # leaves idle. Their output is printed after the tests'; the exit status is the tests' if they
 # failed, else the checks'.
@@ -12,7 +12,7 @@ trap 'rm -f "$log"' EXIT
 scripts/infra-check.sh >"$log" 2>&1 &
 checks=$!
 # shellcheck disable=SC2086  # PYTEST_ARGS holds several words on purpose
-.venv/bin/pytest -p no:cacheprovider --cov --cov-report=term ${PYTEST_ARGS:-}
+.venv/bin/pytest -p no:cacheprovider -n 2 --dist loadgroup --cov --cov-report=term ${PYTEST_ARGS:-}
 tests=$?
 wait "$checks"
 checked=$?

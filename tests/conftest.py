@@ -23,6 +23,27 @@ DEMO_END = date(2026, 10, 31)
 SMALL_ROWS = 20_000
 
 
+# `make test` runs the suite on two xdist workers with `--dist loadgroup`. Each test file is a
+# group, so a file's tests run in order on one worker and its module fixtures are built once;
+# the files that start servers, browsers or scheduler processes form one group together, so
+# they run one after another, as they would alone, while the other worker takes the rest.
+PROCESS_HEAVY = (
+    "tests/browser/",
+    "tests/scheduler/test_command.py",
+    "tests/scheduler/test_failures.py",
+    "tests/scheduler/test_process.py",
+    "tests/test_up.py",
+)
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups off the items
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        path = item.path.relative_to(REPO).as_posix()
+        group = "processes" if path.startswith(PROCESS_HEAVY) else path
+        item.add_marker(pytest.mark.xdist_group(group))
+
+
 @pytest.fixture(scope="session")
 def warehouse_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A small demo warehouse, generated once per test session."""

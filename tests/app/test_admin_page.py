@@ -270,6 +270,7 @@ def test_cancel_keeps_the_token(signed_in: SignIn, app_services: Services) -> No
 def test_the_audit_log_says_the_chain_is_intact_and_filters(
     signed_in: SignIn, app_services: Services
 ) -> None:
+    open_admin(signed_in, "ana")  # refused and audited: an event the filters below must find
     at = open_admin(signed_in, "admin", "Audit log")
 
     [verdict] = [s.value for s in at.success if "Audit chain" in s.value]
