@@ -9,14 +9,18 @@ from __future__ import annotations
 
 import io
 import logging
+import multiprocessing
 import os
 import threading
+from collections.abc import Callable
 from pathlib import Path
+from typing import cast
 
 import pytest
 from pypdf import PdfReader
+from pypdf.generic import DictionaryObject
 
-from reportgen.rendering import pdf, pdf_parts
+from reportgen.rendering import forked, pdf, pdf_parts
 from reportgen.rendering.document import Document
 from reportgen.rendering.pdf_parts import CannotSplit, Laid, split
 from reportgen.rendering.templates import TemplateLibrary
@@ -82,6 +86,8 @@ def test_the_cover_and_the_lineage_go_to_the_back_leaving_stubs_with_their_ancho
         (lambda h: h.replace("</style>", ".wide { page: wide; }</style>", 1), "named page"),
         (lambda h: h.replace("<main ", '<main style="page: wide" ', 1), "named in a style"),
         (lambda h: h.replace("</style>", "@page :blank { margin: 0 }</style>", 1), ":blank"),
+        (lambda h: h.replace("</style>", "@page :left { margin: 0 }</style>", 1), ":left"),
+        (lambda h: h.replace("</style>", "@page:right { margin: 0 }</style>", 1), ":right"),
         (
             lambda h: h.replace('<header class="rg-cover"', '<header class="my-cover"'),
             "a cover of the template's own",
@@ -103,28 +109,57 @@ def test_first_left_and_right_pages_are_the_stamps_too(html: str) -> None:
 def test_one_core_gives_the_same_bytes(
     standard: bytes, library: TemplateLibrary, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(os, "sched_getaffinity", lambda _pid: {0})
+    monkeypatch.setattr(forked, "usable_cores", lambda: 1)
     started: list[object] = []
-    monkeypatch.setattr(pdf._FrontJob, "__init__", lambda *a: started.append(a))
+    monkeypatch.setattr(forked.Child, "__init__", lambda *a: started.append(a))
     assert render(document(), library) == standard
     assert started == []
 
 
-def _dies(*_args: object) -> None:
-    os._exit(3)
+def test_cores_are_bounded_by_the_containers_cpu_quota(tmp_path: Path) -> None:
+    cpu_max = tmp_path / "cpu.max"
+    cores = forked.usable_cores(tmp_path / "absent")
+    assert cores >= 1
+    cpu_max.write_text("max 100000\n")
+    assert forked.usable_cores(cpu_max) == cores
+    cpu_max.write_text("100000 100000\n")
+    assert forked.usable_cores(cpu_max) == 1
+    cpu_max.write_text("50000 100000\n")
+    assert forked.usable_cores(cpu_max) == 1
+    cpu_max.write_text("800000 100000\n")
+    assert forked.usable_cores(cpu_max) == min(cores, 8)
 
 
-def _fails(connection: object, *_args: object) -> None:
-    connection.send(("failed", "RuntimeError: boom"))  # type: ignore[attr-defined]
+def _dies(*_args: object) -> Callable[..., None]:
+    return lambda _send: os._exit(3)
 
 
-def _hangs(*_args: object) -> None:
-    threading.Event().wait()  # never set: the parent's deadline ends it
+def _fails(*_args: object) -> Callable[..., None]:
+    def work(_send: object) -> None:
+        raise RuntimeError("boom")
+
+    return work
+
+
+def _hangs(*_args: object) -> Callable[..., None]:
+    return lambda _send: threading.Event().wait()  # never set: the parent's deadline ends it
+
+
+def _garbles(*_args: object) -> Callable[..., None]:
+    def work(send: Callable[[object], None]) -> None:
+        send(("laid", "nine", None))  # the right kind, unusable content
+
+    return work
 
 
 @pytest.mark.parametrize(
     ("child", "said"),
-    [(_dies, "ended early"), (_fails, "RuntimeError: boom"), (_hangs, "took over")],
+    [
+        (_dies, "ended early"),
+        (_fails, "RuntimeError: boom"),
+        (_hangs, "took over"),
+        (_garbles, "unusable answer"),
+    ],
 )
 def test_a_child_that_fails_is_replaced_by_this_process_with_the_same_bytes(  # noqa: PLR0917
     standard: bytes,
@@ -134,12 +169,22 @@ def test_a_child_that_fails_is_replaced_by_this_process_with_the_same_bytes(  # 
     child: object,
     said: str,
 ) -> None:
-    monkeypatch.setattr(pdf, "_front_in_child", child)
-    monkeypatch.setattr(pdf, "FRONT_DEADLINE_S", 1.0)
-    with caplog.at_level(logging.WARNING, logger="reportgen.rendering.pdf"):
+    monkeypatch.setattr(pdf, "_front_work", child)
+    monkeypatch.setattr(forked, "DEADLINE_S", 1.0)
+    with caplog.at_level(logging.WARNING, logger="reportgen.rendering"):
         assert render(document(), library) == standard
     assert any(said in record.getMessage() for record in caplog.records), caplog.text
-    assert not [p for p in pdf.multiprocessing.active_children() if p.name.startswith("reportgen")]
+    assert not [p for p in multiprocessing.active_children() if p.name.startswith("reportgen")]
+
+
+def test_a_fork_that_fails_leaves_the_work_to_this_process(
+    standard: bytes, library: TemplateLibrary, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def no_fork(_self: object) -> None:
+        raise OSError(11, "Resource temporarily unavailable")
+
+    monkeypatch.setattr(multiprocessing.get_context("fork").Process, "start", no_fork)
+    assert render(document(), library) == standard
 
 
 def test_what_weasyprint_logs_in_the_child_is_logged_here(tmp_path: Path) -> None:
@@ -176,8 +221,100 @@ def test_the_joined_file_has_each_page_once_in_order(standard: bytes) -> None:
 def test_parts_that_do_not_fit_back_together_are_refused(html: str) -> None:
     parts = split(html)
     assert parts is not None
-    with pytest.raises(CannotSplit, match="cover takes 2 pages"):
-        pdf_parts.back_cover_pages(parts, Laid(b"", {"lineage": 2}, 5))
+    front = {"lineage": 4, pdf_parts.LINEAGE_START: 3, pdf_parts.COVER_END: 1}
+    assert pdf_parts.front_kept(parts, Laid(b"", front, 5)) == range(1, 4)
     with pytest.raises(CannotSplit, match="last page"):
-        pdf_parts.front_kept(parts, Laid(b"", {"lineage": 3}, 5))
-    assert pdf_parts.front_kept(parts, Laid(b"", {"lineage": 4}, 5)) == range(1, 4)
+        pdf_parts.front_kept(parts, Laid(b"", {**front, "lineage": 3}, 5))
+    with pytest.raises(CannotSplit, match="lineage stub shares its page"):
+        pdf_parts.front_kept(parts, Laid(b"", {**front, pdf_parts.LINEAGE_START: 4}, 5))
+    with pytest.raises(CannotSplit, match="cover stub shares its page"):
+        pdf_parts.front_kept(parts, Laid(b"", {**front, pdf_parts.COVER_END: 0}, 5))
+    back = {"lineage": 1, pdf_parts.COVER_LAST: 0}
+    assert pdf_parts.back_cover_pages(parts, Laid(b"", back, 3)) == 1
+    with pytest.raises(CannotSplit, match="cover takes 2 pages"):
+        pdf_parts.back_cover_pages(parts, Laid(b"", {**back, "lineage": 2}, 5))
+    with pytest.raises(CannotSplit, match="cover runs past its page"):
+        pdf_parts.back_cover_pages(parts, Laid(b"", {**back, pdf_parts.COVER_LAST: 1}, 5))
+
+
+def _joined_or_whole(
+    doc: Document, library: TemplateLibrary, monkeypatch: pytest.MonkeyPatch
+) -> bool:
+    joined: list[bytes] = []
+    real = pdf_parts.join
+
+    def spy(*args: object) -> bytes:
+        joined.append(real(*args))  # type: ignore[arg-type]
+        return joined[-1]
+
+    monkeypatch.setattr(pdf_parts, "join", spy)
+    render(doc, library)
+    monkeypatch.setattr(pdf_parts, "join", real)
+    return bool(joined)
+
+
+def test_the_built_in_layout_is_laid_out_in_parts(
+    library: TemplateLibrary, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert _joined_or_whole(document(), library, monkeypatch)
+    assert _joined_or_whole(document(watermark="DRAFT"), library, monkeypatch)
+
+
+def page_texts(data: bytes) -> list[str]:
+    return [page.extract_text() for page in PdfReader(io.BytesIO(data)).pages]
+
+
+@pytest.mark.parametrize(
+    ("block", "why"),
+    [
+        (
+            '{% block lineage %}<section class="sources" id="lineage"><h1>Sources</h1>'
+            "</section>{% endblock %}",
+            "a lineage that does not start a page",
+        ),
+        (
+            '{% block cover %}<header class="rg-cover-top" id="cover"><h1>Own cover</h1>'
+            "</header>{% endblock %}",
+            "a cover that does not end its page",
+        ),
+    ],
+)
+def test_a_template_whose_parts_share_pages_loses_nothing(
+    tmp_path: Path, library: TemplateLibrary, block: str, why: str
+) -> None:
+    user = tmp_path / "user"
+    (user / "own").mkdir(parents=True)
+    (user / "own" / "template.html.j2").write_text(
+        '{% extends "base/layout.html.j2" %}\n' + block + "\n"
+    )
+    mine = TemplateLibrary(user_dir=user)
+    doc = document(template="own")
+    html = mine.render_html(doc)
+    with weasyprint_logs():
+        data = pdf.render_pdf(doc, html, base_url=mine.folder("own"), allowed_roots=mine.roots)
+    monkey = pytest.MonkeyPatch()
+    monkey.setattr(pdf_parts, "split", lambda _html: None)
+    try:
+        with weasyprint_logs():
+            whole = pdf.render_pdf(doc, html, base_url=mine.folder("own"), allowed_roots=mine.roots)
+    finally:
+        monkey.undo()
+    assert page_texts(data) == page_texts(whole), why
+
+
+def test_fonts_of_different_parts_have_different_subset_tags(standard: bytes) -> None:
+    reader = PdfReader(io.BytesIO(standard))
+    subsets: dict[str, set[int]] = {}
+    for page in reader.pages:
+        resources = cast(DictionaryObject, page["/Resources"])
+        fonts = dict(resources.get("/Font", {}))
+        for form in dict(resources.get("/XObject", {})).values():
+            inner = cast(DictionaryObject, form.get_object()).get("/Resources")
+            if inner is not None:
+                fonts.update(dict(cast(DictionaryObject, inner.get_object()).get("/Font", {})))
+        for reference in fonts.values():
+            font = reference.get_object()
+            name = str(font["/BaseFont"])
+            subsets.setdefault(name, set()).add(font.indirect_reference.idnum)
+    assert subsets
+    assert all(len(ids) == 1 for ids in subsets.values()), subsets

@@ -11,12 +11,8 @@ from __future__ import annotations
 import gc
 import io
 import logging
-import multiprocessing
-import os
 import threading
-import time
-import warnings
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from functools import cache
@@ -32,6 +28,7 @@ from weasyprint.urls import URLFetcher, URLFetcherResponse
 from reportgen.errors import InvalidInput
 from reportgen.rendering import pdf_parts
 from reportgen.rendering.document import Document
+from reportgen.rendering.forked import Child
 
 PRODUCER = "reportgen"
 
@@ -114,10 +111,6 @@ _layout_lock = threading.Lock()
 """One layout at a time per process. WeasyPrint is pure Python (threads would not run two
 layouts at once anyway), and no thread is inside Pango when the front part forks."""
 
-FRONT_DEADLINE_S = 120.0
-"""How long the child laying out the front part may take before it is stopped and the front
-is laid out here instead."""
-
 _log = logging.getLogger(__name__)
 
 
@@ -154,25 +147,28 @@ def _render_parts(
     """The front in a child process (or here), the back and the stamp here, then joined."""
     fetcher = ReportFetcher(allowed_roots)
     options = _options(document)
-    job = _FrontJob.start(document, parts.front, base, allowed_roots)
+    job = Child.start(_front_work(document, parts.front, base, allowed_roots), "pdf-front")
     try:
         back = _laid(_layout(document, parts.back, base, fetcher), options)
         covers = pdf_parts.back_cover_pages(parts, back)
-        laid = job.pages() if job is not None else None
+        laid = job.receive("laid") if job is not None else None
+        if laid is not None and not (isinstance(laid[1], int) and isinstance(laid[2], dict)):
+            _log.warning("the PDF's front part sent an unusable answer: %.200r", laid)
+            laid = None  # not what _front_work sends: lay the front out here
         front: pdf_parts.Laid | None = None
         if laid is None:
             front = _laid(_layout(document, parts.front, base, fetcher), options)
-            laid = (front.pages, front.anchors)
-        kept = pdf_parts.front_kept(parts, pdf_parts.Laid(b"", laid[1], laid[0]))
+            laid = ("laid", front.pages, front.anchors)
+        kept = pdf_parts.front_kept(parts, pdf_parts.Laid(b"", laid[2], laid[1]))
         stamp_html = parts.stamp(len(kept) + back.pages, covers)
         stamp = _layout(document, stamp_html, base, fetcher).write_pdf(**options)
         if front is None:
-            data = job.pdf(fetcher.refused) if job is not None else None
-            front = (
-                pdf_parts.Laid(data, laid[1], laid[0])
-                if data is not None
-                else _laid(_layout(document, parts.front, base, fetcher), options)
-            )
+            written = job.receive("pdf", last=True) if job is not None else None
+            if written is not None and isinstance(written[1], bytes):
+                front = pdf_parts.Laid(written[1], laid[2], laid[1])
+                fetcher.refused.extend(written[2])
+            else:
+                front = _laid(_layout(document, parts.front, base, fetcher), options)
     finally:
         if job is not None:
             job.stop()
@@ -180,117 +176,18 @@ def _render_parts(
     return pdf_parts.join(parts, front, back, stamp)
 
 
-class _FrontJob:
-    """The front part laid out in a forked child, which reports its pages after the layout
-    and its PDF after writing it.
+def _front_work(
+    document: Document, html: str, base: str, allowed_roots: list[Path]
+) -> Callable[[Callable[[tuple[Any, ...]], None]], None]:
+    """What the child does with the front: lay it out, report its pages, write it, send it."""
 
-    Any failure of the child (a crash, a hang past `FRONT_DEADLINE_S`, an exception) makes
-    the caller lay the front out itself, with the same bytes as a result: an error in the
-    document then surfaces in this process, with its real traceback.
-    """
-
-    def __init__(self, process: Any, connection: Any) -> None:
-        self._process = process
-        self._connection = connection
-        self._deadline = time.monotonic() + FRONT_DEADLINE_S
-
-    @classmethod
-    def start(
-        cls, document: Document, html: str, base: str, allowed_roots: list[Path]
-    ) -> _FrontJob | None:
-        """The child started, or None on a single core (the parent does all the work)."""
-        if len(os.sched_getaffinity(0)) < 2:
-            return None
-        context = multiprocessing.get_context("fork")
-        receiver, sender = context.Pipe(duplex=False)
-        process = context.Process(
-            target=_front_in_child,
-            args=(sender, document, html, base, allowed_roots),
-            name="reportgen-pdf-front",
-        )
-        with warnings.catch_warnings():
-            # Python 3.12+ warns about fork() in a process with threads. The layout lock is
-            # held, so no thread is inside WeasyPrint or Pango; the child lays out, writes
-            # and leaves with os._exit, and never touches the other threads' resources.
-            warnings.simplefilter("ignore", DeprecationWarning)
-            process.start()
-        sender.close()
-        return cls(process, receiver)
-
-    def pages(self) -> tuple[int, dict[str, int]] | None:
-        """The front's page count and anchor pages, or None if the child failed."""
-        message = self._receive("laid")
-        return (message[1], message[2]) if message else None
-
-    def pdf(self, refused: list[str]) -> bytes | None:
-        """The front's PDF, or None if the child failed; its refused URLs join `refused` and
-        what WeasyPrint logged there is logged here."""
-        message = self._receive("pdf")
-        if message is None:
-            return None
-        _, data, child_refused, records = message
-        refused.extend(child_refused)
-        for name, level, text in records:
-            logging.getLogger(name).log(level, "%s", text)
-        return data  # type: ignore[no-any-return]
-
-    def stop(self) -> None:
-        self._connection.close()
-        self._process.join(1.0)
-        if self._process.exitcode is None:
-            self._process.kill()
-            self._process.join()
-        self._process.close()
-
-    def _receive(self, kind: str) -> tuple[Any, ...] | None:
-        try:
-            if self._connection.poll(max(0.0, self._deadline - time.monotonic())):
-                message: tuple[Any, ...] = self._connection.recv()
-                if message[0] == kind:
-                    return message
-                _log.warning("the PDF's front part failed in its process: %s", message[1])
-            else:
-                _log.warning("the PDF's front part took over %.0f s; stopped", FRONT_DEADLINE_S)
-        except (EOFError, OSError) as exc:
-            _log.warning("the PDF's front part ended early (%r)", exc)
-        self._deadline = 0.0  # once failed, never wait for it again
-        self._process.kill()
-        return None
-
-
-class _Records(logging.Handler):
-    """What WeasyPrint logs in the child, to be logged again by the parent."""
-
-    def __init__(self) -> None:
-        super().__init__(logging.INFO)
-        self.records: list[tuple[str, int, str]] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.records.append((record.name, record.levelno, record.getMessage()))
-
-
-def _front_in_child(
-    connection: Any, document: Document, html: str, base: str, allowed_roots: list[Path]
-) -> None:
-    """The child's whole life: lay out, report the pages, write, send the PDF."""
-    # Objects inherited from the parent are never collected here: their finalizers could
-    # wait on locks that threads of the parent held at the fork.
-    gc.freeze()
-    records = _Records()
-    for name in ("weasyprint", "fontTools"):
-        logger = logging.getLogger(name)
-        logger.handlers = [records]  # the parent's handlers write to copies of its files
-        logger.propagate = False
-    try:
+    def work(send: Callable[[tuple[Any, ...]], None]) -> None:
         fetcher = ReportFetcher(allowed_roots)
         rendered = _layout(document, html, base, fetcher)
-        connection.send(("laid", len(rendered.pages), _anchor_pages(rendered)))
-        data = rendered.write_pdf(**_options(document))
-        connection.send(("pdf", data, fetcher.refused, records.records))
-    except BaseException as exc:  # noqa: BLE001 - reported to the parent, which redoes the work
-        connection.send(("failed", f"{type(exc).__name__}: {exc}"))
-    finally:
-        connection.close()
+        send(("laid", len(rendered.pages), _anchor_pages(rendered)))
+        send(("pdf", rendered.write_pdf(**_options(document)), fetcher.refused))
+
+    return work
 
 
 def _options(document: Document) -> dict[str, Any]:

@@ -19,6 +19,8 @@ pages), is not split: it is laid out in one piece.
 
 from __future__ import annotations
 
+import hashlib
+import html
 import io
 import re
 import warnings
@@ -69,6 +71,11 @@ _STAMP_ONLY = (
     "border: none !important; }</style>"
 )
 _COVER_PAGE = "cover"
+# Empty elements whose pages prove that each stub, and the back's cover, has its pages alone.
+COVER_LAST = "rg-part-cover-last"  # inside the back's cover, at its end: on the cover's page
+COVER_END = "rg-part-cover-end"  # after the front's cover stub: on the page after it
+LINEAGE_START = "rg-part-lineage-start"  # before the front's lineage stub: on the page before
+SENTINELS = frozenset({COVER_LAST, COVER_END, LINEAGE_START})
 
 
 class CannotSplit(Exception):
@@ -84,8 +91,20 @@ class _Fragment:
     ids: tuple[str, ...]
 
     def stub(self) -> str:
-        inner = "".join(f'<span id="{i}"></span>' for i in self.ids if i != self.root_id)
+        inner = "".join(_anchor(i) for i in self.ids if i != self.root_id)
         return f"{self.root_tag}{inner}</{self.root_name}>"
+
+    def ending_with(self, marker: str) -> str:
+        """The fragment with `marker` inside its root, after everything else."""
+        body = self.html.rstrip()
+        close = f"</{self.root_name}>"
+        if not body.endswith(close):
+            return self.html
+        return body[: -len(close)] + marker + close
+
+
+def _anchor(name: str) -> str:
+    return f'<span id="{html.escape(name, quote=True)}"></span>'
 
 
 @dataclass(frozen=True)
@@ -108,40 +127,49 @@ class Parts:
         return f"{head}{self.watermark}{cover}{pages}</body></html>"
 
 
-def split(html: str) -> Parts | None:
+def split(document: str) -> Parts | None:
     """The report's parts, or None when it is better laid out in one piece."""
-    body = _BODY_TAG.search(html)
-    if body is None or "</head>" not in html[: body.start()] or not _stampable(html):
+    body = _BODY_TAG.search(document)
+    if body is None or "</head>" not in document[: body.start()] or not _stampable(document):
         return None
-    lineage = _fragment(html, "lineage")
+    lineage = _fragment(document, "lineage")
     if lineage is None or lineage[0].root_id is None:
         return None
-    watermark = _marked(html, "watermark")
-    cover = _fragment(html, "cover")
-    if cover is None and "rg:cover-->" in html:
+    watermark = _marked(document, "watermark")
+    cover = _fragment(document, "cover")
+    if cover is None and "rg:cover-->" in document:
         return None  # marked, but not once each way
-    if cover is not None and not re.search(r'\bclass="[^"]*\brg-cover\b', cover[0].root_tag):
+    if cover is not None and "rg-cover" not in _classes(cover[0].root_tag):
         return None  # a cover of the template's own making: the stamp cannot tell its pages
-    front = html
-    for found in (lineage, cover):  # from the end, so earlier offsets hold
-        if found is not None:
-            fragment, start, end = found
-            front = front[:start] + fragment.stub() + front[end:]
+    if cover is None and ":first" in _page_selectors(document):
+        return None  # the back's first page would take the first page's style
+    first_moved = (cover or lineage)[1]
+    if watermark is not None and watermark[2] > first_moved:
+        return None  # the watermark comes first in the base layout; elsewhere, not ours
+    fragment, start, end = lineage  # replaced first: the cover's offsets come before it
+    text = document[:start] + _anchor(LINEAGE_START) + fragment.stub() + document[end:]
+    if cover is not None:
+        fragment, start, end = cover
+        text = text[:start] + fragment.stub() + _anchor(COVER_END) + text[end:]
     if watermark is not None:
-        front = front[: watermark[1]] + front[watermark[2] :]
+        text = text[: watermark[1]] + text[watermark[2] :]
     moved = [found[0] for found in (cover, lineage) if found is not None]
     back_ids = frozenset(i for fragment in moved for i in fragment.ids)
-    linked = {target for fragment in moved for target in _HREF.findall(fragment.html)}
-    elsewhere = "".join(f'<span id="{i}"></span>' for i in sorted(linked - back_ids))
-    head = html[: body.end()]
-    head_without_furniture = head.replace("</head>", _NO_FURNITURE + "</head>", 1)
-    front = front.replace("</head>", _NO_FURNITURE + "</head>", 1)
+    linked = {
+        html.unescape(target) for fragment in moved for target in _HREF.findall(fragment.html)
+    }
+    elsewhere = "".join(_anchor(i) for i in sorted(linked - back_ids))
+    head = document[: body.end()]
+    back_body = [fragment.html for fragment in moved]
+    if cover is not None:
+        back_body[0] = cover[0].ending_with(_anchor(COVER_LAST))
     back = (
-        head_without_furniture
-        + "".join(fragment.html for fragment in moved)
+        head.replace("</head>", _NO_FURNITURE + "</head>", 1)
+        + "".join(back_body)
         + (f'<div style="height: 0">{elsewhere}</div>' if elsewhere else "")
         + "</body></html>"
     )
+    front = text.replace("</head>", _NO_FURNITURE + "</head>", 1)
     return Parts(
         front=front,
         back=back,
@@ -153,29 +181,44 @@ def split(html: str) -> Parts | None:
     )
 
 
-def _stampable(html: str) -> bool:
-    """Whether the stamp can draw this document's furniture: no page names but the cover's,
-    no `:blank` pages (the stamp's pages are all blank)."""
-    css = "\n".join(_STYLE.findall(html) + _STYLE_ATTRIBUTE.findall(html))
-    names = {n.lower() for n in _PAGE_NAME_USE.findall(css)} - {"auto"}
-    selectors = " ".join(_PAGE_RULE.findall(css)).lower()
+def _classes(tag: str) -> set[str]:
+    found = re.search(r'\sclass="([^"]*)"', tag)
+    return set(found[1].split()) if found else set()
+
+
+def _css(document: str) -> str:
+    return "\n".join(_STYLE.findall(document) + _STYLE_ATTRIBUTE.findall(document))
+
+
+def _page_selectors(document: str) -> str:
+    return " ".join(_PAGE_RULE.findall(_css(document))).lower()
+
+
+def _stampable(document: str) -> bool:
+    """Whether the parts and the stamp can reproduce this document's pages: no page names but
+    the cover's, and no page selectors that depend on a page's place in the document other
+    than `:first` (the stamp's pages are all blank, and the back's pages are not where they
+    end up: `:left`, `:right`, `:nth()` would style them by the wrong number)."""
+    names = {n.lower() for n in _PAGE_NAME_USE.findall(_css(document))} - {"auto"}
+    selectors = _page_selectors(document)
     named_rules = {s.split(":")[0] for s in selectors.split() if s and not s.startswith(":")}
-    return names <= {_COVER_PAGE} and named_rules <= {_COVER_PAGE} and ":blank" not in selectors
+    placed = any(f":{kind}" in selectors for kind in ("blank", "left", "right", "nth"))
+    return names <= {_COVER_PAGE} and named_rules <= {_COVER_PAGE} and not placed
 
 
-def _marked(html: str, name: str) -> tuple[str, int, int] | None:
+def _marked(document: str, name: str) -> tuple[str, int, int] | None:
     start_mark, end_mark = f"<!--rg:{name}-->", f"<!--/rg:{name}-->"
-    if html.count(start_mark) != 1 or html.count(end_mark) != 1:
+    if document.count(start_mark) != 1 or document.count(end_mark) != 1:
         return None
-    start = html.index(start_mark)
-    end = html.index(end_mark) + len(end_mark)
+    start = document.index(start_mark)
+    end = document.index(end_mark) + len(end_mark)
     if end < start:
         return None
-    return html[start + len(start_mark) : end - len(end_mark)], start, end
+    return document[start + len(start_mark) : end - len(end_mark)], start, end
 
 
-def _fragment(html: str, name: str) -> tuple[_Fragment, int, int] | None:
-    marked = _marked(html, name)
+def _fragment(document: str, name: str) -> tuple[_Fragment, int, int] | None:
+    marked = _marked(document, name)
     if marked is None:
         return None
     text, start, end = marked
@@ -187,8 +230,8 @@ def _fragment(html: str, name: str) -> tuple[_Fragment, int, int] | None:
         html=text,
         root_tag=first[0].strip(),
         root_name=first[1],
-        root_id=root_id[1] if root_id else None,
-        ids=tuple(dict.fromkeys(_ID.findall(text))),
+        root_id=html.unescape(root_id[1]) if root_id else None,
+        ids=tuple(dict.fromkeys(html.unescape(i) for i in _ID.findall(text))),
     )
     return fragment, start, end
 
@@ -203,19 +246,29 @@ class Laid:
 
 
 def front_kept(parts: Parts, front: Laid) -> range:
-    """The front's own pages: after the cover stub, before the lineage stub."""
+    """The front's own pages: after the cover stub, before the lineage stub, each stub alone
+    on its page (a stub sharing a page would take content away with it)."""
     lineage_page = front.anchors.get(parts.lineage_anchor)
     if lineage_page is None or lineage_page != front.pages - 1:
         raise CannotSplit("the lineage stub is not the front's last page")
-    return range(1 if parts.has_cover else 0, lineage_page)
+    if front.anchors.get(LINEAGE_START) != lineage_page - 1:
+        raise CannotSplit("the lineage stub shares its page")
+    if not parts.has_cover:
+        return range(lineage_page)
+    if front.anchors.get(COVER_END) != 1:
+        raise CannotSplit("the cover stub shares its page")
+    return range(1, lineage_page)
 
 
 def back_cover_pages(parts: Parts, back: Laid) -> int:
-    """The back's cover pages; the cover must take one page, as its stub does in the front."""
+    """The back's cover pages: the cover must end on the first page and the lineage begin on
+    the second, as the stubs do in the front."""
     lineage_page = back.anchors.get(parts.lineage_anchor)
     expected = 1 if parts.has_cover else 0
     if lineage_page != expected:
         raise CannotSplit(f"the cover takes {lineage_page} pages, its stub {expected}")
+    if parts.has_cover and back.anchors.get(COVER_LAST) != 0:
+        raise CannotSplit("the cover runs past its page")
     return expected
 
 
@@ -229,6 +282,8 @@ def join(parts: Parts, front: Laid, back: Laid, stamp: bytes) -> bytes:
         pikepdf.open(io.BytesIO(back.pdf)) as other,
         pikepdf.open(io.BytesIO(stamp)) as furniture,
     ):
+        _retag_fonts(other, "back")
+        _retag_fonts(furniture, "stamp")
         back_pages = list(other.pages)
         for index in reversed(range(len(out.pages))):
             if index not in kept:
@@ -250,6 +305,9 @@ def join(parts: Parts, front: Laid, back: Laid, stamp: bytes) -> bytes:
         _join_outlines(out, other, copies, {page.obj.objgen for page in back_pages[:covers]})
         if len(furniture.pages) != len(out.pages):
             raise CannotSplit(f"{len(furniture.pages)} stamp pages for {len(out.pages)}")
+        sizes = {tuple(float(v) for v in page.mediabox) for page in [*out.pages, *furniture.pages]}
+        if len(sizes) != 1:
+            raise CannotSplit(f"pages of {len(sizes)} sizes")
         for number, (page, stamp_page) in enumerate(
             zip(out.pages, furniture.pages, strict=True), start=1
         ):
@@ -262,6 +320,28 @@ def join(parts: Parts, front: Laid, back: Laid, stamp: bytes) -> bytes:
             object_stream_mode=pikepdf.ObjectStreamMode.generate,
         )
     return buffer.getvalue()
+
+
+_SUBSET_TAG = re.compile(r"^/([A-Z]{6})\+(.+)$")
+
+
+def _retag_fonts(pdf: pikepdf.Pdf, part: str) -> None:
+    """Give `part`'s font subsets tags of their own.
+
+    WeasyPrint derives a subset's six-letter tag from the font alone, so each part names its
+    own subset of a font with the same tag; one file must not (ISO 32000-1, 9.6.4). The new
+    tag comes from the part's name and the old tag: the same input, the same bytes.
+    """
+    for obj in pdf.objects:
+        if not isinstance(obj, pikepdf.Dictionary):
+            continue
+        for key in ("/BaseFont", "/FontName"):
+            name = obj.get(key)
+            found = _SUBSET_TAG.match(str(name)) if isinstance(name, pikepdf.Name) else None
+            if found:
+                digest = hashlib.sha256(f"{part}:{found[1]}".encode()).digest()
+                tag = "".join(chr(ord("A") + byte % 26) for byte in digest[:6])
+                obj[key] = pikepdf.Name(f"/{tag}+{found[2]}")
 
 
 def _overlay(pdf: pikepdf.Pdf, number: int, page: pikepdf.Page, stamp: pikepdf.Page) -> None:
@@ -306,6 +386,8 @@ def _join_names(
     if "/Dests" not in root.Names:
         root.Names.Dests = out.make_indirect(pikepdf.Dictionary(Names=pikepdf.Array()))
     tree = pikepdf.NameTree(root.Names.Dests)
+    for name in SENTINELS & set(tree.keys()):
+        del tree[name]
     for name in sorted(owned):
         dest = theirs.get(name)
         if dest is None:
