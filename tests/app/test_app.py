@@ -435,12 +435,24 @@ def test_the_role_gate_refuses_and_audits(signed_in: SignIn, app_services: Servi
 
 
 def test_no_script_writes_a_stray_string_on_its_page() -> None:
-    """Streamlit's magic writes a bare string expression on the page: in the scripts it runs
-    (the router and the pages), only the module docstring may be one."""
+    """Streamlit's magic writes a bare string expression on the page, at the top level of the
+    scripts it runs (the router and the pages) and in their functions and blocks: only
+    docstrings may be one."""
     root = Path(__file__).resolve().parents[2]
     stray = []
     for script in [root / "app.py", *sorted((root / "pages").glob("*.py"))]:
-        for node in ast.parse(script.read_text()).body[1:]:
-            if isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant):
+        tree = ast.parse(script.read_text())
+        owners = [
+            tree,
+            *(n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef | ast.ClassDef)),
+        ]
+        docstrings = {id(owner.body[0]) for owner in owners if ast.get_docstring(owner) is not None}
+        for node in ast.walk(tree):
+            if (
+                isinstance(node, ast.Expr)
+                and isinstance(node.value, ast.Constant)
+                and isinstance(node.value.value, str)
+                and id(node) not in docstrings
+            ):
                 stray.append(f"{script.name}:{node.lineno}")
     assert stray == []
