@@ -3,7 +3,6 @@ what the signed-in user's access is limited to."""
 
 from __future__ import annotations
 
-from components.home_times import age
 from reportgen.domain.catalog import Classification, Dataset
 from reportgen.services.catalog import AccessSummary, Freshness
 
@@ -30,17 +29,8 @@ def dataset_badges(dataset: Dataset) -> str:
 
 
 def freshness_description(freshness: Freshness) -> str:
-    """``latest 2026-10-31 00:00, 10 days old; breaks its SLA of 2 days``: ages in the unit
-    people use for them (`age`), not in hours."""
-    if freshness.sla_hours is None:
-        return "no freshness promise"
-    if freshness.latest is None or freshness.age_hours is None:
-        return "no data yet"
-    state = "within" if freshness.within_sla else "breaks"
-    return (
-        f"latest {freshness.latest:%Y-%m-%d %H:%M}, {age(freshness.age_hours)} old; "
-        f"{state} its SLA of {age(freshness.sla_hours)}"
-    )
+    """``latest 2026-10-31 00:00, 10 days old; breaks its SLA of 2 days``."""
+    return freshness.describe()
 
 
 def freshness_note(freshness: Freshness) -> str:

@@ -67,20 +67,6 @@ def duration(span: timedelta | None) -> str:
     return f"{hours:,} h {minutes} min" if minutes else f"{hours:,} h"
 
 
-def age(hours: float) -> str:
-    """A span of hours as people say it: ``45 minutes``, ``5 hours``, ``29 days``. Hours up
-    to two days, whole days from there."""
-    hours = max(hours, 0.0)
-    if hours < 1:
-        minutes = round(hours * 60)
-        return f"{minutes} minute{'' if minutes == 1 else 's'}"
-    if hours < 48:
-        whole = round(hours)
-        return f"{whole} hour{'' if whole == 1 else 's'}"
-    days = round(hours / 24)
-    return f"{days:,} days"
-
-
 def took(started: datetime | None, finished: datetime | None) -> str:
     """How long from `started` to `finished`, or a dash while either is missing."""
     if started is None or finished is None:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
 from reportgen.domain.catalog import Catalog, Dataset
+from reportgen.domain.durations import spoken_age
 from reportgen.domain.governance import visible_datasets
 from reportgen.domain.principal import Principal
 from reportgen.services.queries import QueryResult, QueryService, freshness_age_hours
@@ -33,8 +34,8 @@ class Freshness:
             return "no data yet"
         state = "within" if self.within_sla else "breaks"
         return (
-            f"latest {self.latest:%Y-%m-%d %H:%M}, {self.age_hours:,.0f} h old; "
-            f"{state} its {self.sla_hours:g} h SLA"
+            f"latest {self.latest:%Y-%m-%d %H:%M}, {spoken_age(self.age_hours)} old; "
+            f"{state} its SLA of {spoken_age(self.sla_hours)}"
         )
 
 

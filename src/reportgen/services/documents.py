@@ -9,6 +9,7 @@ from typing import Literal
 import pandas as pd
 
 from reportgen.domain.catalog import ColumnType, Dataset, MeasureFormat, TimeGrain
+from reportgen.domain.durations import spoken_age
 from reportgen.domain.facts import bucket_end, number
 from reportgen.domain.spec import ChartBlock, FormatRule, TableBlock
 from reportgen.rendering.charts import label_of, print_size
@@ -224,7 +225,7 @@ class DocumentBuilder:
             if result.freshness is not None:
                 age = freshness_age_hours(result.freshness, self.as_of)
                 freshness = f"latest {result.freshness}" + (
-                    f", {age:,.0f} h before generation" if age is not None else ""
+                    f", {spoken_age(age)} before generation" if age is not None else ""
                 )
             entries.append(
                 QueryEntry(
