@@ -28,11 +28,26 @@ from reportgen.rendering.document import (
     TableView,
     Tile,
 )
+from reportgen.rendering.pdf import render_pdf
+from reportgen.rendering.templates import TemplateLibrary
 
 GENERATED_AT = datetime(2026, 11, 2, 6, 0, tzinfo=UTC)
 HOSTILE = '<script>alert("x")</script> & <b>bold</b>'
 REGIONS = ("EMEA", "Americas", "APAC")
 COUNTRIES = ("Germany", "France", "United Kingdom", "Spain", "Italy", "Netherlands", "Sweden")
+
+
+def rendered_pdf(doc: Document, library: TemplateLibrary) -> bytes:
+    """`doc` through `library`'s template to a PDF, failing on any WeasyPrint warning or error."""
+    with weasyprint_logs() as logs:
+        data = render_pdf(
+            doc,
+            library.render_html(doc),
+            base_url=library.folder(doc.template),
+            allowed_roots=library.roots,
+        )
+    assert not logs, [record.getMessage() for record in logs]
+    return data
 
 
 @contextmanager

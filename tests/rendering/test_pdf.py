@@ -16,10 +16,10 @@ import pytest
 from pypdf import PdfReader
 from pypdf.generic import DictionaryObject
 
-from reportgen.rendering.document import Document
 from reportgen.rendering.pdf import ReportFetcher, ResourceRefused, render_pdf
 from reportgen.rendering.templates import TemplateLibrary
 from tests.rendering.documents import document, table_document, weasyprint_logs
+from tests.rendering.documents import rendered_pdf as render
 
 REPO = Path(__file__).resolve().parents[2]
 A4 = (595.28, 841.89)
@@ -33,19 +33,6 @@ LETTER_LANDSCAPE = (792.0, 612.0)
 @pytest.fixture(scope="module")
 def library() -> TemplateLibrary:
     return TemplateLibrary()
-
-
-def render(doc: Document, library: TemplateLibrary) -> bytes:
-    """Render through the template library, failing on any WeasyPrint warning or error."""
-    with weasyprint_logs() as logs:
-        pdf = render_pdf(
-            doc,
-            library.render_html(doc),
-            base_url=library.folder(doc.template),
-            allowed_roots=library.roots,
-        )
-    assert not logs, [record.getMessage() for record in logs]
-    return pdf
 
 
 def read(pdf: bytes) -> PdfReader:

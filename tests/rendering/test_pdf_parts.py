@@ -25,6 +25,7 @@ from reportgen.rendering.document import Document
 from reportgen.rendering.pdf_parts import CannotSplit, Laid, split
 from reportgen.rendering.templates import TemplateLibrary
 from tests.rendering.documents import document, weasyprint_logs
+from tests.rendering.documents import rendered_pdf as render
 
 
 @pytest.fixture(scope="module")
@@ -35,18 +36,6 @@ def library() -> TemplateLibrary:
 @pytest.fixture(scope="module")
 def html(library: TemplateLibrary) -> str:
     return library.render_html(document(watermark="DRAFT"))
-
-
-def render(doc: Document, library: TemplateLibrary) -> bytes:
-    with weasyprint_logs() as logs:
-        data = pdf.render_pdf(
-            doc,
-            library.render_html(doc),
-            base_url=library.folder(doc.template),
-            allowed_roots=library.roots,
-        )
-    assert not logs, [record.getMessage() for record in logs]
-    return data
 
 
 @pytest.fixture(scope="module")
