@@ -152,7 +152,7 @@ def _render_parts(
         back = _laid(_layout(document, parts.back, base, fetcher), options)
         covers = pdf_parts.back_cover_pages(parts, back)
         laid = job.receive("laid") if job is not None else None
-        if laid is not None and not (isinstance(laid[1], int) and isinstance(laid[2], dict)):
+        if laid is not None and not _shaped(laid, int, dict):
             _log.warning("the PDF's front part sent an unusable answer: %.200r", laid)
             laid = None  # not what _front_work sends: lay the front out here
         front: pdf_parts.Laid | None = None
@@ -164,7 +164,7 @@ def _render_parts(
         stamp = _layout(document, stamp_html, base, fetcher).write_pdf(**options)
         if front is None:
             written = job.receive("pdf", last=True) if job is not None else None
-            if written is not None and isinstance(written[1], bytes):
+            if written is not None and _shaped(written, bytes, list):
                 front = pdf_parts.Laid(written[1], laid[2], laid[1])
                 fetcher.refused.extend(written[2])
             else:
@@ -174,6 +174,13 @@ def _render_parts(
             job.stop()
     _refuse(fetcher.refused)
     return pdf_parts.join(parts, front, back, stamp)
+
+
+def _shaped(message: tuple[Any, ...], *types: type) -> bool:
+    """Whether `message` is its kind followed by values of `types`, as `_front_work` sends."""
+    return len(message) == len(types) + 1 and all(
+        isinstance(value, kind) for value, kind in zip(message[1:], types, strict=True)
+    )
 
 
 def _front_work(
