@@ -95,6 +95,10 @@ def test_render_every_format_deterministic_and_governed(services: Services) -> N
     assert manifest["generated_at"] == "2026-10-31T07:30:00+00:00"
     assert {d[0] for d in manifest["datasets"]} == {"sales", "targets"}
     assert all("region IN" in q["sql"] for q in manifest["queries"])
+    # Date columns: ages in days before generation (AS_OF is 2026-10-31, targets end 10-01).
+    freshness = {q["dataset"]: q["freshness"] for q in manifest["queries"]}
+    assert freshness["sales"] == "latest 2026-10-31, the day of generation"
+    assert freshness["targets"] == "latest 2026-10-01, 30 days before generation"
     pdf = next(f for f in first.files if f.name.endswith(".pdf")).data
     text = pdf_text(pdf)
     assert "Sales executive summary" in text and "EMEA" in text

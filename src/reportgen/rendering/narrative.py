@@ -254,9 +254,9 @@ STANDARD_SENTENCES: tuple[StandardSentence, ...] = (
         lambda f: f.has("freshness_latest"),
         "The data is current to {{ freshness_latest }}"
         "{% if has('freshness_within_sla') %}{% if freshness_within_sla.value %}, within its"
-        " freshness promise of {{ freshness_sla }} hours{% else %} and {{ freshness_age }}"
+        " freshness promise of {{ freshness_sla }}{% else %} and {{ freshness_age }}"
         " {{ plural(freshness_age, 'day', 'days') }} old, later than its promise of"
-        " {{ freshness_sla }} hours{% endif %}{% endif %}.",
+        " {{ freshness_sla }}{% endif %}{% endif %}.",
     ),
 )
 

@@ -218,15 +218,22 @@ class DocumentBuilder:
 
     # -- lineage ---------------------------------------------------------------------------
 
+    def _age(self, latest: date | datetime) -> str:
+        """How long before generation `latest` was: in days for a date (a date column says
+        nothing of the hour), as people say it for a moment."""
+        if not isinstance(latest, datetime):
+            days = (self.as_of.date() - latest).days
+            if days <= 0:
+                return "the day of generation"
+            return f"{days:,} day{'' if days == 1 else 's'} before generation"
+        return f"{spoken_age(freshness_age_hours(latest, self.as_of) or 0.0)} before generation"
+
     def queries(self) -> tuple[QueryEntry, ...]:
         entries = []
         for result in self.preview.results:
             freshness = "unknown"
             if result.freshness is not None:
-                age = freshness_age_hours(result.freshness, self.as_of)
-                freshness = f"latest {result.freshness}" + (
-                    f", {spoken_age(age)} before generation" if age is not None else ""
-                )
+                freshness = f"latest {result.freshness}, {self._age(result.freshness)}"
             entries.append(
                 QueryEntry(
                     id=query_id(result),

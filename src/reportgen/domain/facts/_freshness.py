@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time
 
 from reportgen.domain.catalog import MeasureFormat
+from reportgen.domain.durations import spoken_age
 from reportgen.domain.facts._measure import MeasureFacts
 from reportgen.domain.facts._model import Fact, FactFormatter, FactSource
 from reportgen.domain.facts._period import as_day
@@ -20,7 +21,8 @@ def freshness_facts(
     formatter: FactFormatter,
 ) -> tuple[Fact, ...]:
     """``freshness_latest`` (the newest day in the data), ``freshness_age`` (days before
-    `today`), ``freshness_sla`` (promised hours) and ``freshness_within_sla``.
+    `today`), ``freshness_sla`` (promised hours, written as people say them: "2 days") and
+    ``freshness_within_sla``.
 
     Age is measured from the end of the latest day (or the latest moment) to the start of
     `today`, so the same logical day gives the same facts.
@@ -61,10 +63,11 @@ def freshness_facts(
         m.fact(
             "freshness-sla",
             "freshness_sla",
-            "Freshness promise (hours)",
-            sla_hours,
+            "Freshness promise",
+            sla_hours,  # in hours, as the catalog states it
             source,
             unit="number",
+            formatted=spoken_age(sla_hours) if sla_hours is not None else "–",
             note=no_sla,
         ),
         m.fact(
