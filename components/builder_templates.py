@@ -33,8 +33,10 @@ class TemplateStart:
     spec: ReportSpec
 
 
-def template_label(name: str) -> str:
-    return name.replace("_", " ").capitalize()
+def template_label(name: str, spec: ReportSpec | None = None) -> str:
+    """A template's name as people write it: its default spec's title ("KPI tracker"), else
+    its folder's name in words."""
+    return spec.title if spec is not None else name.replace("_", " ").capitalize()
 
 
 def template_starts(render: RenderService) -> list[TemplateStart]:
@@ -46,6 +48,7 @@ def template_starts(render: RenderService) -> list[TemplateStart]:
     starts: list[TemplateStart] = []
     for name in render.library.names():
         folder = render.library.folder(name)
+        label = template_label(name)
         for start in STARTS:
             path: Path = folder / f"{start}.yml"
             if not path.is_file():
@@ -54,10 +57,10 @@ def template_starts(render: RenderService) -> list[TemplateStart]:
                 spec = load_spec_file(path).spec
             except InvalidInput:
                 continue
+            if start == "spec":
+                label = template_label(name, spec)
             suffix = "" if start == "spec" else " (sample)"
-            starts.append(
-                TemplateStart(f"{name}/{start}", name, template_label(name) + suffix, spec)
-            )
+            starts.append(TemplateStart(f"{name}/{start}", name, label + suffix, spec))
     return starts
 
 

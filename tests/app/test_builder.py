@@ -136,6 +136,8 @@ def test_every_built_in_start_opens_and_asks_only_for_what_it_needs(signed_in: S
     at = open_builder(signed_in, "ana")
     starts = at.selectbox(key="builder_start").options
     assert len(starts) == 11  # blank, then a starting point and a sample per template
+    # Named as their specs name them, acronyms kept.
+    assert {"KPI tracker", "KPI tracker (sample)", "ROI analysis (sample)"} <= set(starts)
     for start in starts:
         at.selectbox(key="builder_start").select(start)
         at.button(key="builder_start_button").click()
