@@ -80,11 +80,11 @@ def browser_timezone() -> str:
     return zone if zone in timezone_names() else "UTC"
 
 
-def new_draft(principal: Principal, report_id: str | None) -> ScheduleDraft:
+def new_draft(principal: Principal, report_id: str | None, name: str = "") -> ScheduleDraft:
     """What a new schedule starts as: daily at 08:00 in the browser's timezone, PDF by email
-    to its author (not yet valid: it has no name)."""
+    to its author, named after its report when it has one (else not yet valid: no name)."""
     return ScheduleDraft.model_construct(
-        name="",
+        name=name,
         report_id=report_id or "?",
         cadence=DailyAt(at=DEFAULT_AT),
         timezone=browser_timezone(),

@@ -28,18 +28,20 @@ EVERYONE_KEY = "schedules_everyone"
 PICK_KEY = "schedules_pick"
 
 
-def _open_new(principal: Principal, report_id: str | None) -> None:
-    open_form(new_draft(principal, report_id), schedule_id=None, version=None)
+def _open_new(principal: Principal, report_id: str | None, name: str = "") -> None:
+    open_form(new_draft(principal, report_id, name), schedule_id=None, version=None)
 
 
 def _prefill(principal: Principal, reports: dict[str, SavedReport]) -> None:
+    """Open the form on the report "Save as schedule…" asked for, named after it."""
     report_id = st.session_state.pop(PREFILL_KEY, None)
     if report_id is None:
         return
     if str(report_id) not in reports:
         st.warning("The report to schedule is not one you can open; choose one in the form.")
-        report_id = next(iter(reports), None)
-    _open_new(principal, str(report_id) if report_id else None)
+        _open_new(principal, next(iter(reports), None))
+        return
+    _open_new(principal, str(report_id), reports[str(report_id)].name)
 
 
 def schedules_page(principal: Principal) -> None:

@@ -254,6 +254,7 @@ def test_the_builder_prefill_opens_the_form_on_the_report(
     run(at)
 
     assert at.selectbox(key=field(at, "report")).value == report.id
+    assert at.text_input(key=field(at, "name")).value == report.name
     assert at.subheader[0].value == "New schedule"
     assert "schedule_prefill_report_id" not in at.session_state
 
