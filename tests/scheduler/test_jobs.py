@@ -36,6 +36,8 @@ def test_every_change_is_followed_within_one_reconciliation(
 ) -> None:
     report = saved_report_id(services)
     assert book.reconcile().added == 0
+    book._scheduler.add_job(print, "interval", seconds=60, id="upkeep")  # not a schedule's
+    assert book.job_ids() == set()
     first = new_schedule(services, report, name="first")
     second = new_schedule(services, report, name="second")
     assert book.reconcile().added == 2

@@ -91,8 +91,9 @@ class JobBook:
         return self._cursor
 
     def job_ids(self) -> set[str]:
-        """The schedule ids that have a job now."""
-        return {job.id for job in self._scheduler.get_jobs(jobstore="default")}
+        """The schedule ids that have a job now (not the scheduler's upkeep jobs)."""
+        jobs = self._scheduler.get_jobs(jobstore="default")
+        return {job.id for job in jobs if job.id in self._versions}
 
     def job(self, schedule_id: str) -> Any:
         """APScheduler's job of this schedule (its trigger, next run time), or None."""
