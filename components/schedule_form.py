@@ -225,6 +225,7 @@ def _cadence_fields(problems: Problems) -> tuple[dict[str, Any] | None, str]:
         list(CADENCE_KINDS),
         format_func=CADENCE_KINDS.__getitem__,
         key=widget("kind"),
+        help="Every weekday runs Monday to Friday; on chosen days runs only on the days you pick.",
     )
     cadence: dict[str, Any] | None = {"kind": kind}
     if kind == "cron":
@@ -248,7 +249,7 @@ def _cadence_fields(problems: Problems) -> tuple[dict[str, Any] | None, str]:
         if kind == "weekly":
             with row[1]:
                 days = st.multiselect(
-                    "On",
+                    "Days of the week",
                     list(Weekday),
                     format_func=WEEKDAY_NAMES.__getitem__,
                     key=widget("days"),

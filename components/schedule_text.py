@@ -15,8 +15,8 @@ MOMENT = "%Y-%m-%d %H:%M"
 
 CADENCE_KINDS: dict[str, str] = {
     "daily": "Every day",
-    "weekdays": "Every weekday (Monday to Friday)",
-    "weekly": "Weekly, on chosen days",
+    "weekdays": "Every weekday (Mon–Fri)",
+    "weekly": "On chosen days of the week",
     "monthly": "Monthly, on a day of the month",
     "first_business_day": "First business day of the month",
     "cron": "Cron expression (advanced)",

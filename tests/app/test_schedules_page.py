@@ -268,3 +268,18 @@ def test_sharing_my_view_warns_what_it_means(signed_in: SignIn, report: SavedRep
     at.radio(key=field(at, "run_as")).set_value("owner")
     run(at)
     assert any("Sharing your view" in str(w.value) for w in at.warning)
+
+
+def test_the_repeat_choices_tell_weekdays_from_chosen_days(
+    signed_in: SignIn, report: SavedReport
+) -> None:
+    at = open_page(signed_in, "ana")
+    at.button(key="schedules_new").click()
+    run(at)
+
+    repeats = at.selectbox(key=field(at, "kind"))
+    assert "Every weekday (Mon–Fri)" in repeats.options
+    assert "On chosen days of the week" in repeats.options
+    repeats.set_value("weekly")
+    run(at)
+    assert at.multiselect(key=field(at, "days")).label == "Days of the week"
