@@ -7,10 +7,22 @@ import streamlit as st
 
 from components.schedule_text import local_time
 from components.session import services
-from components.table_columns import moment_column, name_column, prose_column
 from reportgen.domain.schedules import SavedReport, Schedule
 
-COLUMNS = ["Name", "Report", "Repeats", "Timezone", "Next run", "Status", "Owner"]
+# Widths in pixels, adding up to what a 1400 px wide window leaves the table beside the
+# sidebar (about 940 px), so every column shows without scrolling sideways; the next run comes
+# right after the name. The timezone has no column of its own: "Repeats" ends with it
+# ("Every weekday at 08:00 (Europe/London)") and "Next run" carries its abbreviation.
+WIDTHS: dict[str, int] = {
+    "Name": 195,
+    "Next run": 160,
+    "Repeats": 255,
+    "Report": 180,
+    "Status": 80,
+    "Owner": 70,
+}
+COLUMNS = list(WIDTHS)
+NEXT_RUN_HELP = "On the schedule's own timezone's clock"
 
 
 def next_run(schedule: Schedule) -> str:
@@ -32,12 +44,11 @@ def schedules_frame(schedules: list[Schedule], reports: dict[str, SavedReport]) 
     rows = [
         {
             "Name": schedule.name,
+            "Next run": next_run(schedule),
+            "Repeats": description(schedule),
             "Report": reports[schedule.report_id].name
             if schedule.report_id in reports
             else "(deleted report)",
-            "Repeats": description(schedule),
-            "Timezone": schedule.timezone,
-            "Next run": next_run(schedule),
             "Status": "⏸ Paused" if schedule.paused else "▶ Active",
             "Owner": schedule.owner,
         }
@@ -52,9 +63,9 @@ def schedules_table(schedules: list[Schedule], reports: dict[str, SavedReport]) 
         hide_index=True,
         key="schedules_table",
         column_config={
-            "Name": name_column(),
-            "Report": name_column(),
-            "Repeats": prose_column(),
-            "Next run": moment_column("On the schedule's own timezone's clock"),
+            column: st.column_config.TextColumn(
+                width=width, help=NEXT_RUN_HELP if column == "Next run" else None
+            )
+            for column, width in WIDTHS.items()
         },
     )

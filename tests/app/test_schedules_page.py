@@ -4,6 +4,7 @@ resume, delete after a yes, an idempotent Run now and the builder's prefill."""
 
 from __future__ import annotations
 
+import json
 import re
 import secrets
 from collections.abc import Callable
@@ -283,3 +284,18 @@ def test_the_repeat_choices_tell_weekdays_from_chosen_days(
     repeats.set_value("weekly")
     run(at)
     assert at.multiselect(key=field(at, "days")).label == "Days of the week"
+
+
+def test_the_table_fits_a_1400_px_window_with_the_next_run_second(
+    signed_in: SignIn, schedule: Schedule
+) -> None:
+    at = open_page(signed_in, "ana")
+
+    (shown,) = [df for df in at.dataframe if "Next run" in df.value.columns]
+    config = json.loads(shown.proto.columns)
+    widths = {column: config.get(column, {}).get("width") for column in shown.value.columns}
+    # Beside the sidebar, a 1400 px window leaves the table about 940 px.
+    assert all(isinstance(width, int) for width in widths.values()), widths
+    assert sum(widths.values()) <= 940, widths
+    assert list(shown.value.columns)[:2] == ["Name", "Next run"]
+    assert widths["Next run"] >= len("2026-11-16 08:00 CEST") * 7, widths
