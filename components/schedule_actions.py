@@ -12,9 +12,11 @@ import secrets
 import streamlit as st
 
 from components.schedule_form import open_form
-from components.schedule_notices import guarded, notice
+from components.home_links import RUNS_PAGE
+from components.schedule_notices import NoticeLink, guarded, notice
 from components.session import services
 from components.text import plain
+from reportgen.delivery.email_body import RUN_PARAM
 from reportgen.domain.principal import Principal
 from reportgen.domain.runs import FINISHED
 from reportgen.domain.schedules import Schedule
@@ -71,8 +73,10 @@ def _run_now(principal: Principal, schedule: Schedule) -> None:
     st.session_state[RUN_KEYS][schedule.id] = (key, run.id)
     notice(
         "success",
-        f"Run of “{plain(schedule.name)}” queued (run `{run.id[:8]}`, {run.status}). "
-        "Follow it on the Runs page.",
+        f"Run of “{plain(schedule.name)}” queued (run `{run.id[:8]}`, {run.status}).",
+        link=NoticeLink(
+            RUNS_PAGE, "Follow it on the Runs page", ":material/history:", {RUN_PARAM: run.id}
+        ),
     )
 
 

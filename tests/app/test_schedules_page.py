@@ -9,6 +9,7 @@ import re
 import secrets
 from collections.abc import Callable
 from datetime import date, time
+from urllib.parse import parse_qs
 
 import pandas as pd
 import pytest
@@ -244,6 +245,11 @@ def test_run_now_twice_makes_one_run(
     assert len(runs) == 1
     assert (runs[0].trigger, runs[0].requested_by) == ("manual", "ana")
     assert any(f"queued (run `{runs[0].id[:8]}`" in n for n in notices(at))
+    # The notice links to that run on the Runs page.
+    (link,) = [e.proto for e in at.get("page_link") if "Runs page" in e.proto.label]
+    assert link.label == "Follow it on the Runs page"
+    assert link.page.endswith("run-history")
+    assert parse_qs(link.query_string) == {"run": [runs[0].id]}
 
 
 def test_the_builder_prefill_opens_the_form_on_the_report(
