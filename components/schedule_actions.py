@@ -11,8 +11,8 @@ import secrets
 
 import streamlit as st
 
-from components.schedule_form import open_form
 from components.home_links import RUNS_PAGE
+from components.schedule_form import open_form
 from components.schedule_notices import NoticeLink, guarded, notice
 from components.session import services
 from components.text import plain
