@@ -3,8 +3,9 @@
 run; the dead letters with replay.
 
 Everyone signed in may open it; `RunService` shows each person the runs of their own schedules
-and the runs they asked for (admins: all). ``?run=<id>`` (the link in report emails) opens that
-run, once: afterwards the picker is the user's.
+and the runs they asked for (admins: all). ``?run=<id>`` (the link in report emails and in Run
+now's notice) opens that run; the address then follows the picker, so it names the run shown
+(and can be bookmarked or shared) until the user picks none.
 """
 
 from __future__ import annotations
@@ -102,15 +103,15 @@ def _dead_letters(principal: Principal, names: dict[str, str]) -> None:
 
 
 def _linked_run(principal: Principal) -> Run | None:
-    """The run an address named (``?run=<id>``, the link in report emails), read afresh on each
-    rerun: the id is taken off the address and kept in the session, so the run stays on offer
-    while picked even when the filters leave it out. None, after saying why, when there is no
-    such run this user may see."""
+    """The run the address names (``?run=<id>``), read afresh on each rerun and picked. The id
+    stays on the address while that run is shown, and in the session, so the run stays on offer
+    while picked even when the filters leave it out. None, after saying why and taking the id
+    off the address, when there is no such run this user may see."""
     asked = st.query_params.get(RUN_PARAM)
     if asked is not None:
-        del st.query_params[RUN_PARAM]
         st.session_state[_LINKED] = asked
-        st.session_state[PICK_KEY] = asked
+        if st.session_state.get(PICK_KEY) != asked:
+            st.session_state[PICK_KEY] = asked
     run_id = st.session_state.get(_LINKED)
     if run_id is None:
         return None
@@ -120,11 +121,22 @@ def _linked_run(principal: Principal) -> Run | None:
         except NotFound:
             pass
     del st.session_state[_LINKED]
+    if st.query_params.get(RUN_PARAM) == run_id:
+        del st.query_params[RUN_PARAM]
     st.warning(
         "The link names a run you cannot see: it may belong to someone else's schedule.",
         icon=":material/link_off:",
     )
     return None
+
+
+def _address_follows_pick() -> None:
+    """Callback of the run picker: the address names the run picked, or none."""
+    picked = st.session_state.get(PICK_KEY)
+    if picked is None:
+        st.query_params.pop(RUN_PARAM, None)
+    else:
+        st.query_params[RUN_PARAM] = str(picked)
 
 
 def runs_page(principal: Principal) -> None:
@@ -158,17 +170,22 @@ def runs_page(principal: Principal) -> None:
         by_id = {run.id: run for run in loaded.runs}
         if linked is not None:  # on offer even when the filters or the page leave it out
             by_id.setdefault(linked.id, linked)
-        if st.session_state.get(PICK_KEY) not in by_id:
+        picked = st.session_state.get(PICK_KEY, "")
+        if picked is not None and picked not in by_id:  # None: the user picked none
             st.session_state[PICK_KEY] = next(iter(by_id))
         # Labels written now, while the viewer's timezone is known to this script run.
         labels = {run_id: _run_label(run, names) for run_id, run in by_id.items()}
         chosen = st.selectbox(
             "Run to look at",
             list(by_id),
+            index=None,
             format_func=labels.__getitem__,
             key=PICK_KEY,
+            placeholder="Pick a run to see it in full",
+            on_change=_address_follows_pick,
         )
-        run_detail(principal, chosen)
+        if chosen is not None:
+            run_detail(principal, chosen)
     st.divider()
     _dead_letters(principal, names)
 

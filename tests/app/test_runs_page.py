@@ -363,11 +363,37 @@ def test_an_email_link_opens_its_run_even_beyond_the_loaded_page(
     assert made.dead.id[:8] not in set(history(at)["Run"])  # older than the first page
     assert at.selectbox(key="runs_pick").value == made.dead.id
     assert f"Run {made.dead.id[:8]}" in texts(at)
-    assert email_body.RUN_PARAM not in at.query_params  # applied once, then the user's
+    assert at.query_params[email_body.RUN_PARAM] == made.dead.id  # still a bookmark
 
     at.button(key="runs_refresh").click()
     run(at)
     assert at.selectbox(key="runs_pick").value == made.dead.id
+    assert at.query_params[email_body.RUN_PARAM] == made.dead.id
+
+
+def test_the_address_names_the_run_shown_until_none_is_picked(
+    signed_in: SignIn, made: Made
+) -> None:
+    at = run(signed_in("ana"))
+    at.switch_page(PAGE)
+    at.query_params[email_body.RUN_PARAM] = made.dead.id
+    run(at)
+    assert at.query_params[email_body.RUN_PARAM] == made.dead.id
+
+    show_run(at, made.succeeded.id)
+    assert at.query_params[email_body.RUN_PARAM] == made.succeeded.id
+    assert f"Run {made.succeeded.id[:8]}" in texts(at)
+    at.button(key="runs_refresh").click()
+    run(at)
+    assert at.selectbox(key="runs_pick").value == made.succeeded.id
+
+    at.selectbox(key="runs_pick").set_value(None)
+    run(at)
+    assert email_body.RUN_PARAM not in at.query_params
+    assert not any(text.startswith("Run ") and made.succeeded.id[:8] in text for text in texts(at))
+    at.button(key="runs_refresh").click()
+    run(at)
+    assert at.selectbox(key="runs_pick").value is None
 
 
 def test_a_link_to_someone_elses_run_says_so(signed_in: SignIn, made: Made) -> None:
@@ -378,6 +404,7 @@ def test_a_link_to_someone_elses_run_says_so(signed_in: SignIn, made: Made) -> N
 
     assert any("names a run you cannot see" in str(w.value) for w in at.warning)
     assert not any(made.dead.id[:8] in text for text in texts(at))
+    assert email_body.RUN_PARAM not in at.query_params  # the address names no run shown
 
 
 def test_times_are_on_the_viewers_clock_with_the_zone_said(signed_in: SignIn, made: Made) -> None:
