@@ -17,6 +17,7 @@ from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from components.session import EVERYONE, PRINCIPAL_KEY, error_boundary, services
 from components.sign_in import account_panel, authenticate
+from components.text import plain
 from reportgen.domain.principal import Principal, Role
 from reportgen.errors import ReportgenError, UserError
 
@@ -93,6 +94,22 @@ def signed_out() -> None:
 # The page (url path and query parameters) a session's browser first asked for, or None.
 # (A comment, not a docstring: Streamlit's magic would write a bare string on the page.)
 ARRIVAL_KEY = "_reportgen_arrival"
+# The address a session's browser first asked for when no page lives there, until it is said.
+UNKNOWN_KEY = "_reportgen_unknown_address"
+
+
+def asked_path() -> str:
+    """The page address this run was asked for (``report-schedules``), without the server's
+    base path; "" for the app's root."""
+    ctx = get_script_run_ctx()
+    asked = (ctx.pages_manager.intended_page_name if ctx is not None else None) or ""
+    if asked or not st.context.url:
+        return asked.strip("/")
+    path = urlsplit(st.context.url).path.strip("/")
+    base = str(st.get_option("server.baseUrlPath") or "").strip("/")
+    if base and (path == base or path.startswith(f"{base}/")):
+        path = path[len(base) :].strip("/")
+    return path
 
 
 def remember_arrival() -> None:
@@ -108,12 +125,26 @@ def remember_arrival() -> None:
     """
     if ARRIVAL_KEY in st.session_state:
         return
-    ctx = get_script_run_ctx()
-    asked = (ctx.pages_manager.intended_page_name if ctx is not None else None) or ""
-    if not asked and st.context.url:
-        asked = urlsplit(st.context.url).path.rstrip("/").rpartition("/")[2]
-    known = asked and any(page.url_path == asked for page in PAGES)
-    st.session_state[ARRIVAL_KEY] = (asked, st.query_params.to_dict()) if known else None
+    asked = asked_path()
+    page_name = asked.rpartition("/")[2]
+    known = any(page.url_path == page_name for page in PAGES)
+    st.session_state[ARRIVAL_KEY] = (page_name, st.query_params.to_dict()) if known else None
+    if asked and not known:
+        st.session_state[UNKNOWN_KEY] = asked
+
+
+def say_unknown_address(current: st.Page) -> None:
+    """Once signed in, tell a visitor who came by an address no page lives at (a mistyped or
+    outdated link) that it does not exist, instead of showing another page silently."""
+    asked = st.session_state.pop(UNKNOWN_KEY, None)
+    if asked is None:
+        return
+    st.warning(
+        f"There is no page at “/{plain(asked)}”: the link may be mistyped or out of date. "
+        f"Here is {plain(current.title)} instead; the menu on the left lists every page "
+        "you can open.",
+        icon=":material/link_off:",
+    )
 
 
 def go_to_arrival(pages: list[st.Page], current: st.Page) -> None:
@@ -172,6 +203,7 @@ def main() -> None:
         return
     current = st.navigation(pages)
     go_to_arrival(pages, current)
+    say_unknown_address(current)
     current.run()
 
 
