@@ -4,6 +4,11 @@ Authors and admins save; every save is a new version (old versions are never rew
 run can always say which spec it used). The owner or an admin may save a new version or delete
 a report; people see their own reports, admins see everyone's. Every save and delete is audited,
 and so is every refusal.
+
+The name people give a report is its title: saving makes it the spec's title, and a report read
+back (for the builder, or for a schedule's run) carries its name as its title even when a
+version was saved before names worked this way. So the builder, the schedule, the email's
+subject and the PDF all say the one name.
 """
 
 from __future__ import annotations
@@ -61,6 +66,14 @@ def _utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def titled(report: SavedReport) -> SavedReport:
+    """`report` with its name as its spec's title."""
+    if report.spec.title == report.name:
+        return report
+    spec = report.spec.model_copy(update={"title": report.name})
+    return report.model_copy(update={"spec": spec})
+
+
 def may_change(principal: Principal, owner: str) -> bool:
     """The owner and admins may change a report or a schedule."""
     return principal.is_admin or principal.username == owner
@@ -92,7 +105,8 @@ class SavedReportService:
         report_id: str | None = None,
         comment: str = "",
     ) -> SavedReport:
-        """Save ``spec`` as a new report, or as the next version of ``report_id``.
+        """Save ``spec`` as a new report, or as the next version of ``report_id``, with
+        ``name`` as its title.
 
         Raises `NotAllowed` for viewers, `InvalidInput` listing every problem of the name,
         description and spec at once, `NotFound` for an unknown report or someone else's (only
@@ -109,6 +123,8 @@ class SavedReportService:
             self._visible(principal, report_id)  # someone else's report is not even shown
         name = name.strip()
         problems = self._field_problems(name, description, comment)
+        if not problems:
+            spec = spec.model_copy(update={"title": name})
         try:
             self._reports.check(principal, spec)
         except InvalidInput as error:
@@ -140,7 +156,8 @@ class SavedReportService:
 
     def list(self, principal: Principal) -> builtins.list[SavedReport]:
         """The principal's reports; an admin's list holds everyone's."""
-        return self._store.list(None if principal.is_admin else principal.username)
+        reports = self._store.list(None if principal.is_admin else principal.username)
+        return [titled(report) for report in reports]
 
     def versions(self, principal: Principal, report_id: str) -> builtins.list[ReportVersion]:
         """Every version of a visible report, oldest first."""
@@ -166,7 +183,7 @@ class SavedReportService:
         if report is None:
             at = "" if version is None else f" at version {version}"
             raise NotFound(f"there is no saved report {report_id!r}{at}; was it deleted?")
-        return report
+        return titled(report)
 
     def _visible(self, principal: Principal, report_id: str) -> SavedReport:
         """The report if the principal owns it or is an admin; others' reports are NotFound,
@@ -176,7 +193,7 @@ class SavedReportService:
             raise NotFound(
                 f"there is no saved report {report_id!r} you can open; see your reports in the list"
             )
-        return report
+        return titled(report)
 
     @staticmethod
     def _field_problems(name: str, description: str, comment: str) -> builtins.list[str]:
