@@ -10,10 +10,10 @@ is still alive: a healthy browser means the figure is at fault and the error is 
 or hung browser is killed, started afresh and the render retried once.
 
 Output is byte-stable. plotly.js names clip paths and traces with `Math.random()`, so the
-page the figures are drawn in seeds it, and resets the seed before every figure. In a page
-that has drawn other figures plotly.js sets some SVG attributes in another order, so each
-SVG tag's attributes are sorted. PNGs from Chromium's software rasteriser are stable on one
-machine (fonts and Chromium version are part of the result).
+page the figures are drawn in seeds it, and resets the seed before every figure; SVGs are
+normalised by `reportgen.rendering.chart_svg` (attributes sorted, styles as attributes). PNGs
+from Chromium's software rasteriser are stable on one machine (fonts and Chromium version are
+part of the result).
 
 SVG or PNG: `preferred_format` picks per figure from WeasyPrint's measured cost of each.
 
@@ -31,7 +31,6 @@ import hashlib
 import json
 import logging
 import os
-import re
 import signal
 import threading
 import time
@@ -45,6 +44,7 @@ import kaleido
 from choreographer.browsers.chromium import Chromium
 
 from reportgen.errors import ConfigurationError, InternalError
+from reportgen.rendering import chart_svg
 
 ImageFormat = Literal["svg", "png"]
 
@@ -213,27 +213,6 @@ class _ImageCache:
         with self._lock:
             self._items.clear()
             self._size = 0
-
-
-_START_TAG = re.compile(rb'<([A-Za-z][\w:.-]*)((?:\s+[\w:.-]+="[^"]*")*)\s*(/?)>')
-_ATTRIBUTE = re.compile(rb'[\w:.-]+="[^"]*"')
-
-
-def _sorted_tag(match: re.Match[bytes]) -> bytes:
-    attributes = b" ".join(sorted(_ATTRIBUTE.findall(match[2])))
-    return b"<" + match[1] + (b" " + attributes if attributes else b"") + match[3] + b">"
-
-
-def sort_svg_attributes(svg: bytes) -> bytes:
-    """The SVG with each element's attributes in name order; otherwise byte for byte the same.
-
-    In a reused page plotly.js sets some attributes in a different order depending on what it
-    drew before (fonts already loaded, legends seen). Chromium's serialiser writes every
-    attribute as name="value" with quotes and angle brackets escaped, so sorting them per tag
-    is a safe, cheap normalisation. (xml.etree's C14N writer would do it too, but on plotly's
-    SVG it emits duplicate xmlns attributes, CPython 3.11.)
-    """
-    return _START_TAG.sub(_sorted_tag, svg)
 
 
 def _figure_json(fig: Any) -> str:
@@ -455,7 +434,7 @@ class ChartRenderer:
             # close cancels the renders in flight.
             raise _BrowserClosed("the browser closed during the render") from None
         assert isinstance(image, bytes)
-        return sort_svg_attributes(image) if opts["format"] == "svg" else image
+        return chart_svg.normalise(image) if opts["format"] == "svg" else image
 
     async def _running_browser(self) -> _Kaleido:
         browser = self._browser
