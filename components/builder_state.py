@@ -9,6 +9,10 @@ Streamlit forgets the state of every widget a run does not draw, so opening anot
 wipe the draft's filters, period, parameters and block edits. Each run therefore copies the
 builder's widget values to a plain session key (which Streamlit keeps), and a widget drawn
 again after the author comes back starts from its kept value rather than from the seed spec.
+
+A draft opened from a saved report (or saved once) remembers that report, so saving adds its
+next version, whatever is edited meanwhile (even the dataset); starting afresh from a template
+forgets it.
 """
 
 from __future__ import annotations
@@ -27,6 +31,8 @@ _BLOCK_IDS = "_builder_block_ids"
 _SEED = "_builder_seed"  # the spec the current generation's widgets start from
 _BLOCK_SEED = "_builder_block_seed_"
 _KEPT = "_builder_kept"  # widget key → its last value, outliving the widgets' own state
+_NEXT = "_builder_next_values"  # widget key → the value it shows from the next run on
+_SAVED = "_builder_saved_report"  # (generation it was opened or saved in, report id) or absent
 
 
 def generation() -> int:
@@ -56,10 +62,33 @@ def restore(widget: str, value: Any) -> Any:
     it (the author left the page and came back); else `value`. Call it before drawing the widget.
     """
     values: dict[str, Any] = st.session_state.setdefault(_KEPT, {})
-    if widget not in st.session_state:
+    coming: dict[str, Any] = st.session_state.get(_NEXT, {})
+    if widget in coming:
+        st.session_state[widget] = coming.pop(widget)
+    elif widget not in st.session_state:
         st.session_state[widget] = values.get(widget, value)
     values[widget] = st.session_state[widget]
     return values[widget]
+
+
+def show_next_run(widget: str, value: Any) -> None:
+    """Make `widget` (a key drawn through `restore` or `seeded`) show `value` from the next run
+    on: a widget drawn in this run can no longer change."""
+    st.session_state.setdefault(_NEXT, {})[widget] = value
+
+
+def saved_report_id() -> str | None:
+    """The saved report the draft is a version of, if any: saving adds its next version."""
+    saved = st.session_state.get(_SAVED)
+    return str(saved[1]) if isinstance(saved, tuple) else None
+
+
+def remember_saved(report_id: str | None) -> None:
+    """The draft is now a version of `report_id` (None: of no saved report)."""
+    if report_id is None:
+        st.session_state.pop(_SAVED, None)
+    else:
+        st.session_state[_SAVED] = (generation(), report_id)
 
 
 def has_draft() -> bool:

@@ -23,12 +23,18 @@ def page_exists(page: str) -> bool:
     return (APP_DIR / page).is_file()
 
 
-def link(page: str, label: str, icon: str | None = None, fallback: str | None = None) -> None:
-    """A link to `page`; `fallback` (or the label; nothing for "") as text when the page cannot
-    be opened."""
+def link(
+    page: str,
+    label: str,
+    icon: str | None = None,
+    fallback: str | None = None,
+    query_params: dict[str, str] | None = None,
+) -> None:
+    """A link to `page` (with `query_params` saying what it opens); `fallback` (or the label;
+    nothing for "") as text when the page cannot be opened."""
     if page_exists(page):
         try:
-            st.page_link(page, label=label, icon=icon)
+            st.page_link(page, label=label, icon=icon, query_params=query_params)
         except StreamlitAPIException:  # the router does not offer this page (yet)
             pass
         else:

@@ -1,4 +1,5 @@
-"""Home: the signed-in user's saved reports and schedules, each schedule with its next run."""
+"""Home: the signed-in user's saved reports (any one opens in the builder, to edit and save its
+next version) and schedules, each schedule with its next run."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from collections.abc import Iterable, Mapping
 import pandas as pd
 import streamlit as st
 
+from components.builder_save import REPORT_PARAM
 from components.home_links import BUILDER_PAGE, CATALOG_PAGE, SCHEDULES_PAGE, link
 from components.home_times import NOTHING, moment
 from components.session import services
@@ -17,6 +19,7 @@ from reportgen.domain.schedules import SavedReport, Schedule
 from reportgen.services.schedules import TimingPreview
 
 AUTHORS = frozenset({Role.AUTHOR, Role.ADMIN})
+OPEN_KEY = "home_open_report"
 
 
 def reports_frame(reports: Iterable[SavedReport]) -> pd.DataFrame:
@@ -95,8 +98,32 @@ def saved_reports_section(principal: Principal) -> dict[str, str]:
             "Updated": moment_column(),
         },
     )
+    _open_in_builder(reports)
     link(BUILDER_PAGE, "New report", icon=":material/add:", fallback="")
     return names
+
+
+def _open_in_builder(reports: Iterable[SavedReport]) -> None:
+    """Pick a saved report and open it in the builder, to edit and save its next version."""
+    latest_first = sorted(reports, key=lambda r: r.updated_at, reverse=True)
+    labels = {report.id: f"{report.name} (version {report.version})" for report in latest_first}
+    if st.session_state.get(OPEN_KEY) not in labels:
+        st.session_state[OPEN_KEY] = next(iter(labels))
+    with st.container(horizontal=True, vertical_alignment="bottom"):
+        chosen = st.selectbox(
+            "Edit a saved report",
+            list(labels),
+            format_func=labels.__getitem__,
+            key=OPEN_KEY,
+            width=420,
+        )
+        link(
+            BUILDER_PAGE,
+            "Open in the builder",
+            icon=":material/edit:",
+            fallback="",
+            query_params={REPORT_PARAM: chosen},
+        )
 
 
 def schedules_section(principal: Principal, report_names: Mapping[str, str]) -> None:

@@ -1,5 +1,5 @@
-"""Report builder: start from a template or a blank page, shape the report, see it live, print
-preview the PDF, export it and save it.
+"""Report builder: start from a template, a blank page or a saved report, shape the report, see
+it live, print preview the PDF, export it and save it (a saved report: as its next version).
 
 The draft is a `ReportSpec` in the session. Every rerun draws the controls from it, assembles
 the spec back from them, checks it with `ReportService.check` (each problem shown next to its
@@ -14,12 +14,14 @@ from pydantic import ValidationError
 from components.builder_blocks import block_editors
 from components.builder_data import data_controls
 from components.builder_export import export_panel, print_preview, rendition
+from components.builder_open import keep_address, open_from_address, open_row
 from components.builder_preview import draw_preview
 from components.builder_problems import GENERAL, ProblemBoard, validation_messages
-from components.builder_save import save_panel
+from components.builder_save import forget_report, save_panel
 from components.builder_state import (
     has_draft,
     keep_spec,
+    key,
     restore,
     seed_spec,
     seeded,
@@ -61,6 +63,7 @@ def _start(principal: Principal, widget: str) -> None:
         )
         return
     start_from(spec)
+    forget_report()  # a fresh start is no version of the saved report open before
 
 
 def _start_row(principal: Principal) -> None:
@@ -139,11 +142,14 @@ def _assemble(
 def builder(principal: Principal) -> None:
     st.title("Report builder", anchor=False)
     st.caption("Pick data, shape the report, see it as your readers will, then export or save it.")
+    open_from_address(principal)
     _start_row(principal)
+    open_row(principal)
     if not has_draft():
         _start(principal, _START)
     if not has_draft():  # the chosen start is not open to this user
         start_from(blank_spec(services().catalog.datasets(principal)[0], principal))
+    keep_address()
     board = ProblemBoard()
     board.slot(GENERAL)
     controls, results = st.columns([2, 3], gap="large")
@@ -173,7 +179,9 @@ def builder(principal: Principal) -> None:
         else:
             export_panel(principal, made)
         st.divider()
-        save_panel(principal, spec if made is not None else None)
+        save_panel(
+            principal, spec if made is not None else None, str(st.session_state[key("title")])
+        )
     board.show()
 
 
