@@ -18,6 +18,7 @@ import pytest
 from pypdf import PdfReader
 
 from reportgen.bootstrap import Services, build_services
+from reportgen.delivery.email_body import subject
 from reportgen.delivery.mailsink import MailSink
 from reportgen.domain.query import TimeRange
 from reportgen.domain.runs import RunStatus
@@ -128,3 +129,17 @@ def test_the_email_subject_and_the_pdf_say_the_saved_name(live: Services, sink: 
     assert reader.metadata.title == NAME
     assert NAME in reader.pages[0].extract_text()
     assert SPEC.title not in "".join(page.extract_text() for page in reader.pages[:1])
+
+
+@pytest.mark.parametrize(
+    ("title", "schedule", "expected"),
+    [
+        (NAME, "Monday morning", f"{NAME}: Monday morning"),
+        # "Save as schedule" names the schedule after its report: the name is said once.
+        (NAME, NAME, NAME),
+        (NAME, f"  {NAME.upper()}\n", NAME),
+        ("Two\nlines", "A  schedule", "Two lines: A schedule"),
+    ],
+)
+def test_the_subject_says_the_name_once(title: str, schedule: str, expected: str) -> None:
+    assert subject(title, schedule) == expected

@@ -118,6 +118,14 @@ def message_id(delivery_id: str, sender: str) -> str:
     return f"<{_UNSAFE_ID.sub('-', delivery_id)}@{_UNSAFE_ID.sub('-', domain)}>"
 
 
+def subject(report_title: str, schedule_name: str) -> str:
+    """``Weekly sales: Monday 8:00``; the title alone when the schedule is named after the
+    report (as "Save as schedule" names it). One line, however the names were typed: header
+    values may not hold line breaks."""
+    title, name = " ".join(report_title.split()), " ".join(schedule_name.split())
+    return title if title.casefold() == name.casefold() else f"{title}: {name}"
+
+
 def run_url(public_url: str, run_id: str) -> str | None:
     """The address of run `run_id` on the Runs page of the app at `public_url`
     (``https://reports.example.com/run-history?run=<id>``); None unless `public_url` is an
@@ -155,8 +163,7 @@ def compose(
         "run_url": run_url(public_url, parcel.run_id) if public_url else None,
     }
     message = EmailMessage()
-    # Header values may not hold line breaks; titles are one line however they were typed.
-    message["Subject"] = " ".join(f"{parcel.report_title}: {parcel.schedule_name}".split())
+    message["Subject"] = subject(parcel.report_title, parcel.schedule_name)
     message["From"] = sender
     message["To"] = recipient
     message["Date"] = format_datetime(now.astimezone(UTC))
