@@ -19,6 +19,7 @@ from reportgen.catalog.loader import load_catalog
 from reportgen.domain.catalog import Catalog
 from reportgen.errors import ConfigurationError
 from reportgen.observability import record_delivery, record_run
+from reportgen.rendering.document import PendingChart
 from reportgen.rendering.templates import TemplateLibrary
 from reportgen.services.audit import AuditService
 from reportgen.services.backup import BackupService
@@ -220,6 +221,14 @@ class ChartImagesOnFirstUse:
 
         renderer = chart_renderer(self.chromium_path)
         return renderer.render(fig, fmt=fmt, width=width, height=height, scale=scale)
+
+    def submit(
+        self, fig: Any, *, fmt: Literal["svg", "png"], width: int, height: int, scale: float = 2.0
+    ) -> PendingChart:
+        from reportgen.rendering.images import chart_renderer
+
+        renderer = chart_renderer(self.chromium_path)
+        return renderer.submit(fig, fmt=fmt, width=width, height=height, scale=scale)
 
 
 def artifact_store(settings: Settings) -> ArtifactStore:

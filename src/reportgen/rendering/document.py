@@ -8,6 +8,7 @@ numbers to the lineage appendix (``#fact-…``, ``#query-…``) survive re-rende
 
 from __future__ import annotations
 
+from concurrent.futures import CancelledError, Future
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
@@ -15,19 +16,61 @@ from typing import Literal
 Direction = Literal["up", "down", "flat"]
 
 
+ChartMime = Literal["image/svg+xml", "image/png"]
+
+CHART_SCHEME = "reportgen-chart"
+"""The URI scheme of a chart image in a report's HTML for the PDF: ``reportgen-chart:<hash>``."""
+
+
+class ChartNotDrawn(RuntimeError):
+    """The chart's image was never drawn: its renderer was closed first."""
+
+
+@dataclass(frozen=True)
+class PendingChart:
+    """A chart image the chart browser is still drawing.
+
+    The report's HTML refers to it by `uri` (``reportgen-chart:<hash of the figure>``), so the
+    PDF can be laid out before the image exists: layout needs only its size, and the bytes
+    are read when the page is drawn (`reportgen.rendering.pdf`).
+    """
+
+    uri: str
+    mime: ChartMime
+    width_px: int
+    height_px: int
+    scale: float  # a PNG has width_px × scale pixels; an SVG's size is its CSS size
+    future: Future[bytes] = field(compare=False, repr=False)
+
+    def result(self, timeout_s: float | None = None) -> bytes:
+        """The image, once drawn; raises what drawing it raised."""
+        try:
+            return self.future.result(timeout_s)
+        except CancelledError:
+            raise ChartNotDrawn("the chart renderer closed before this chart was drawn") from None
+
+
 @dataclass(frozen=True)
 class FigureImage:
-    """A chart, as a static image for the PDF and as plotly JSON for interactive HTML."""
+    """A chart, as a static image for the PDF and as plotly JSON for interactive HTML.
+
+    `image` holds the bytes, or is empty while `pending` is still being drawn.
+    """
 
     id: str
     title: str
     image: bytes
-    mime: Literal["image/svg+xml", "image/png"]
+    mime: ChartMime
     width_px: int
     height_px: int
     plotly_json: str
     caption: str = ""
     empty: bool = False  # the query returned no rows: the image says "No data for this selection"
+    pending: PendingChart | None = None
+
+    def image_bytes(self) -> bytes:
+        """The image, waiting for it if it is still being drawn."""
+        return self.pending.result() if self.pending is not None else self.image
 
 
 @dataclass(frozen=True)
@@ -132,3 +175,11 @@ class Document:
     pdfa: bool = False
     attachments: tuple[tuple[str, bytes], ...] = field(default=())  # (file name, CSV bytes)
     data_as_of: str = ""  # the latest freshness among the report's queries, formatted
+
+    def pending_charts(self) -> tuple[PendingChart, ...]:
+        """The charts still being drawn when the document was built, in document order."""
+        return tuple(
+            block.figure.pending
+            for block in self.blocks
+            if block.figure is not None and block.figure.pending is not None
+        )

@@ -3,13 +3,15 @@
 `reportgen.rendering.pdf` lays the front part of a long report out in a child while it lays
 out the rest itself (ADR 0006). The child is forked, so it starts with the parent's imports,
 fonts and data, and nothing has to be pickled to it; it sends its results back through a
-pipe, one message at a time, and leaves with ``os._exit``.
+pipe, one message at a time, and leaves with ``os._exit``. What the parent learns after the
+fork (chart images still being drawn) it feeds to the child through a second pipe.
 
 Whoever starts a child must be ready to do its work: a child that cannot start (one core, no
 process or file left), dies, hangs past `DEADLINE_S`, raises or sends garbage yields None
 from `receive`, and is stopped.
 
-    child = Child.start(work, "pdf-front")      # work(send) runs in the child
+    child = Child.start(work, "pdf-front")      # work(send, receive) runs in the child
+    child.feed(messages)                         # sent from a thread, as they come
     laid = child.receive("laid") if child else None
     ...
     child.stop()
@@ -22,14 +24,26 @@ import gc
 import logging
 import multiprocessing
 import os
+import threading
 import time
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
 Message = tuple[Any, ...]
-"""What a child sends: its kind first, e.g. ("laid", 9, {...})."""
+"""What a child sends or is fed: its kind first, e.g. ("laid", 9, {...})."""
+
+Send = Callable[[Message], None]
+Receive = Callable[[str], Message]
+"""In the child: the next message the parent fed it, which must be of the kind named (else
+`Unfed` is raised)."""
+Work = Callable[[Send, Receive], None]
+
+
+class Unfed(Exception):
+    """The parent fed the child something else than it waited for, or stopped feeding it."""
+
 
 DEADLINE_S = 600.0
 """How long a child may take in all. A child that dies is noticed at once (its pipe closes);
@@ -46,15 +60,17 @@ _log = logging.getLogger(__name__)
 class Child:
     """A forked child running `work(send)`; the parent reads its messages in order."""
 
-    def __init__(self, process: Any, connection: Any, name: str) -> None:
+    def __init__(self, process: Any, connection: Any, inbox: Any, name: str) -> None:
         self._process = process
         self._connection = connection
+        self._inbox = inbox  # the parent's end of the pipe that feeds the child
+        self._feeder: threading.Thread | None = None
         self._name = name
         self._deadline = time.monotonic() + DEADLINE_S
         self._done = False  # the child said "done": it is on its way out
 
     @classmethod
-    def start(cls, work: Callable[[Callable[[Message], None]], None], name: str) -> Child | None:
+    def start(cls, work: Work, name: str) -> Child | None:
         """The child started, or None where one would not help (one core) or cannot start
         (no process or file left): the caller then does the work itself."""
         if usable_cores() < 2:
@@ -65,7 +81,16 @@ class Child:
         except OSError as exc:
             _log.warning("%s runs in this process: no pipe (%s)", name, exc)
             return None
-        process = context.Process(target=_child, args=(sender, work), name=f"reportgen-{name}")
+        try:
+            fed, inbox = context.Pipe(duplex=False)
+        except OSError as exc:
+            _log.warning("%s runs in this process: no pipe (%s)", name, exc)
+            receiver.close()
+            sender.close()
+            return None
+        process = context.Process(
+            target=_child, args=(sender, fed, (receiver, inbox), work), name=f"reportgen-{name}"
+        )
         try:
             with warnings.catch_warnings():
                 # Python 3.12+ warns about fork() in a process with threads. Callers hold a
@@ -75,11 +100,31 @@ class Child:
                 process.start()
         except OSError as exc:  # out of processes or memory: the fork failed
             _log.warning("%s runs in this process: no child (%s)", name, exc)
-            receiver.close()
-            sender.close()
+            for end in (receiver, sender, fed, inbox):
+                end.close()
             return None
         sender.close()
-        return cls(process, receiver, name)
+        fed.close()
+        return cls(process, receiver, inbox, name)
+
+    def feed(self, messages: Iterable[Message]) -> None:
+        """Send `messages` to the child from a thread, each as soon as the iterable yields it
+        (it may block: a chart still being drawn). Once; stops quietly if the child is gone."""
+        if self._feeder is not None:
+            raise RuntimeError(f"{self._name} is already being fed")
+
+        def run() -> None:
+            try:
+                for message in messages:
+                    self._inbox.send(message)
+            except (OSError, ValueError):  # the child left (or was stopped): nothing to feed
+                return
+            except Exception as exc:  # noqa: BLE001 - the iterable failed: tell the child
+                with contextlib.suppress(OSError, ValueError):
+                    self._inbox.send(("unfed", f"{type(exc).__name__}: {exc}"))
+
+        self._feeder = threading.Thread(target=run, name=f"{self._name}-feeder", daemon=True)
+        self._feeder.start()
 
     def receive(self, kind: str, *, last: bool = False) -> Message | None:
         """The next message if it is of `kind`, else None (the child failed and is stopped).
@@ -107,7 +152,8 @@ class Child:
         return None
 
     def stop(self) -> None:
-        """Reap the child; one that has not sent everything by now is killed at once."""
+        """Reap the child; one that has not sent everything by now is killed at once. The
+        feeding thread ends with it (its writes fail once the child is gone)."""
         self._connection.close()
         if not self._done:
             self._process.kill()
@@ -116,6 +162,9 @@ class Child:
             self._process.kill()
             self._process.join()
         self._process.close()
+        if self._feeder is not None:
+            self._feeder.join()
+        self._inbox.close()
 
 
 class _Relay(logging.Handler):
@@ -129,7 +178,7 @@ class _Relay(logging.Handler):
         self._send(("log", record.name, record.levelno, record.getMessage()))
 
 
-def _child(connection: Any, work: Callable[[Callable[[Message], None]], None]) -> None:
+def _child(connection: Any, fed: Any, parents_ends: tuple[Any, ...], work: Work) -> None:
     """The child's whole life: run `work`, and leave at once with os._exit (no exit handlers,
     no flushing of files shared with the parent)."""
     code = 1
@@ -138,13 +187,15 @@ def _child(connection: Any, work: Callable[[Callable[[Message], None]], None]) -
         # wait on locks that threads of the parent held at the fork.
         gc.freeze()
         _first_to_go()
+        for end in parents_ends:  # so that the feed pipe ends when the parent's end closes
+            end.close()
         relay = _Relay(connection.send)
         for name in RELAYED_LOGGERS:
             logger = logging.getLogger(name)
             logger.handlers = [relay]  # the parent's handlers write to copies of its files
             logger.propagate = False
         try:
-            work(connection.send)
+            work(connection.send, _receiver(fed, time.monotonic() + DEADLINE_S))
             code = 0
         except BaseException as exc:  # noqa: BLE001 - the parent does the work and raises
             connection.send(("failed", f"{type(exc).__name__}: {exc}"))
@@ -152,6 +203,22 @@ def _child(connection: Any, work: Callable[[Callable[[Message], None]], None]) -
         pass
     finally:
         os._exit(code)
+
+
+def _receiver(fed: Any, deadline: float) -> Receive:
+    """The child's `Receive`: the next message fed to it, by `deadline` (monotonic)."""
+
+    def receive(kind: str) -> Message:
+        try:
+            ready = fed.poll(max(0.0, deadline - time.monotonic()))
+            message: Message = fed.recv() if ready else ("unfed", "nothing fed in time")
+        except (EOFError, OSError) as exc:
+            raise Unfed(f"the parent stopped feeding ({exc!r})") from None
+        if message[0] != kind:
+            raise Unfed(f"fed {message[0]!r} instead of {kind!r}: {message[1:]!r:.200}")
+        return message
+
+    return receive
 
 
 def _first_to_go() -> None:

@@ -45,6 +45,7 @@ from choreographer.browsers.chromium import Chromium
 
 from reportgen.errors import ConfigurationError, InternalError
 from reportgen.rendering import chart_svg
+from reportgen.rendering.document import CHART_SCHEME, ChartMime, ChartNotDrawn, PendingChart
 
 ImageFormat = Literal["svg", "png"]
 
@@ -279,6 +280,7 @@ class ChartRenderer:
         self._turn: asyncio.Lock | None = None  # one render at a time, inside the loop
         self._closed = False
         self._exit_hook = False
+        self._drawing: dict[str, concurrent.futures.Future[bytes]] = {}  # cache key -> in flight
 
     # --- public API ---------------------------------------------------------------------
 
@@ -299,24 +301,64 @@ class ChartRenderer:
         draws afresh (and does not store), for benchmarks.
         Raises `BrowserNotFound`, `RenderTimeout` or `ChartRenderError`.
         """
+        chart = self.submit(
+            fig, fmt=fmt, width=width, height=height, scale=scale, timeout_s=timeout_s, cache=cache
+        )
+        try:
+            return chart.result()
+        except ChartNotDrawn:
+            raise ChartRenderError("the chart renderer was closed during the render") from None
+
+    def submit(
+        self,
+        fig: Any,
+        *,
+        fmt: ImageFormat,
+        width: int,
+        height: int,
+        scale: float = 2.0,
+        timeout_s: float = 30.0,
+        cache: bool = True,
+    ) -> PendingChart:
+        """Start drawing the figure and return at once; as `render`, otherwise.
+
+        The same figure asked for again while it is being drawn gets the same pending image,
+        not a second drawing.
+        """
         if fmt not in ("svg", "png"):
             raise ValueError(f"fmt must be 'svg' or 'png', not {fmt!r}")
         if fmt == "svg":
             scale = 1.0  # an SVG's size is its CSS size: scale would only change the intrinsic size
         figure_json = _figure_json(fig)  # serialised here: the figure never crosses threads
         key = _cache_key(figure_json, fmt, width, height, scale)
+
+        def pending(future: concurrent.futures.Future[bytes]) -> PendingChart:
+            mime: ChartMime = "image/svg+xml" if fmt == "svg" else "image/png"
+            return PendingChart(f"{CHART_SCHEME}:{key}", mime, width, height, scale, future)
+
         if cache and (hit := self._cache.get(key)) is not None:
             self.stats.cache_hits += 1
-            return hit
+            done: concurrent.futures.Future[bytes] = concurrent.futures.Future()
+            done.set_result(hit)
+            return pending(done)
+        with self._guard:
+            if cache and (drawing := self._drawing.get(key)) is not None:
+                return pending(drawing)
         opts = {"format": fmt, "width": width, "height": height, "scale": scale}
         loop = self._ensure_loop()
         future = asyncio.run_coroutine_threadsafe(
             self._render(key if cache else None, json.loads(figure_json), opts, timeout_s), loop
         )
-        try:
-            return future.result()
-        except concurrent.futures.CancelledError:
-            raise ChartRenderError("the chart renderer was closed during the render") from None
+        if cache:
+            with self._guard:
+                self._drawing[key] = future
+            future.add_done_callback(lambda _: self._forget_drawing(key, future))
+        return pending(future)
+
+    def _forget_drawing(self, key: str, future: concurrent.futures.Future[bytes]) -> None:
+        with self._guard:
+            if self._drawing.get(key) is future:
+                del self._drawing[key]
 
     def browser_pids(self) -> tuple[int, ...]:
         """Process ids of the running browser: choreographer's wrapper, then Chromium's."""

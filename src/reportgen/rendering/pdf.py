@@ -12,7 +12,7 @@ import gc
 import io
 import logging
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from functools import cache
@@ -26,9 +26,9 @@ import weasyprint
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
 from reportgen.errors import InvalidInput
-from reportgen.rendering import pdf_parts
-from reportgen.rendering.document import Document
-from reportgen.rendering.forked import Child
+from reportgen.rendering import pdf_charts, pdf_parts
+from reportgen.rendering.document import Document, PendingChart
+from reportgen.rendering.forked import Child, Receive, Send, Work
 
 PRODUCER = "reportgen"
 
@@ -46,14 +46,26 @@ class ResourceRefused(InvalidInput):
 
 
 class ReportFetcher(URLFetcher):  # type: ignore[misc]  # weasyprint ships no type hints
-    """Fetches ``data:`` URIs and files under the allowed folders, and nothing else."""
+    """Fetches ``data:`` URIs, files under the allowed folders and the report's charts (by
+    their ``reportgen-chart:`` URIs), and nothing else."""
 
-    def __init__(self, allowed_roots: Sequence[Path]) -> None:
+    def __init__(
+        self,
+        allowed_roots: Sequence[Path],
+        charts: Mapping[str, PendingChart] | None = None,
+        chart_bytes: pdf_charts.ChartBytes | None = None,
+    ) -> None:
         super().__init__(allowed_protocols=("data", "file"))
         self.allowed_roots = tuple(root.resolve() for root in allowed_roots)
+        self.charts = dict(charts or {})
+        self.chart_bytes = chart_bytes or pdf_charts.chart_bytes_of(self.charts)
         self.refused: list[str] = []
 
     def fetch(self, url: str, headers: Any = None) -> URLFetcherResponse:
+        chart = self.charts.get(url)
+        if chart is not None:
+            body = self.chart_bytes(url)
+            return URLFetcherResponse(url, body=body, headers={"Content-Type": chart.mime})
         scheme = urlsplit(url).scheme.lower()
         if scheme == "data":
             return super().fetch(url, headers)
@@ -100,7 +112,7 @@ def render_pdf(
                 return _render_parts(document, parts, base, allowed_roots)
             except pdf_parts.CannotSplit as exc:
                 _log.info("laying the report out in one piece: %s", exc)
-        fetcher = ReportFetcher(allowed_roots)
+        fetcher = ReportFetcher(allowed_roots, _drawn(document))
         rendered = _layout(document, html, base, fetcher)
         data: bytes = rendered.write_pdf(attachments=_attachments(document), **_options(document))
         _refuse(fetcher.refused)
@@ -114,11 +126,29 @@ layouts at once anyway), and no thread is inside Pango when the front part forks
 _log = logging.getLogger(__name__)
 
 
-def _layout(document: Document, html: str, base: str, fetcher: ReportFetcher) -> Any:
+def _layout(
+    document: Document,
+    html: str,
+    base: str,
+    fetcher: ReportFetcher,
+    images: dict[str, Any] | None = None,
+) -> Any:
+    """`html` laid out; `images`, WeasyPrint's image cache by URL, may hold deferred charts."""
     page = _ReportHTML(string=html, base_url=base, url_fetcher=fetcher)
-    rendered = page.render(color_profiles=_color_profiles(document), **_options(document))
+    rendered = page.render(
+        color_profiles=_color_profiles(document), cache=images, **_options(document)
+    )
     _set_metadata(rendered, document)
     return rendered
+
+
+def _drawn(document: Document) -> dict[str, PendingChart]:
+    """The document's charts by URI, once every one is drawn: a chart that failed raises its
+    error here, before layout (WeasyPrint would log a failed image and leave it out)."""
+    charts = {chart.uri: chart for chart in document.pending_charts()}
+    for chart in charts.values():
+        chart.result()
+    return charts
 
 
 def _anchor_pages(rendered: Any) -> dict[str, int]:
@@ -144,10 +174,18 @@ def _refuse(refused: Sequence[str]) -> None:
 def _render_parts(
     document: Document, parts: pdf_parts.Parts, base: str, allowed_roots: list[Path]
 ) -> bytes:
-    """The front in a child process (or here), the back and the stamp here, then joined."""
-    fetcher = ReportFetcher(allowed_roots)
+    """The front in a child process (or here), the back and the stamp here, then joined.
+
+    The child starts while the chart browser may still be drawing: it lays the front out
+    with each chart's size and is fed the charts' bytes as they are drawn.
+    """
+    charts = {chart.uri: chart for chart in document.pending_charts()}
+    fetcher = ReportFetcher(allowed_roots, charts)
     options = _options(document)
-    job = Child.start(_front_work(document, parts.front, base, allowed_roots), "pdf-front")
+    work = _front_work(document, parts.front, base, allowed_roots, tuple(charts.values()))
+    job = Child.start(work, "pdf-front")
+    if job is not None and charts:
+        job.feed(pdf_charts.feed(charts.values()))
     try:
         back = _laid(_layout(document, parts.back, base, fetcher), options)
         covers = pdf_parts.back_cover_pages(parts, back)
@@ -157,6 +195,7 @@ def _render_parts(
             laid = None  # not what _front_work sends: lay the front out here
         front: pdf_parts.Laid | None = None
         if laid is None:
+            _drawn(document)
             front = _laid(_layout(document, parts.front, base, fetcher), options)
             laid = ("laid", front.pages, front.anchors)
         kept = pdf_parts.front_kept(parts, pdf_parts.Laid(b"", laid[2], laid[1]))
@@ -168,10 +207,12 @@ def _render_parts(
                 front = pdf_parts.Laid(written[1], laid[2], laid[1])
                 fetcher.refused.extend(written[2])
             else:
+                _drawn(document)
                 front = _laid(_layout(document, parts.front, base, fetcher), options)
     finally:
         if job is not None:
             job.stop()
+    _drawn(document)  # every chart was drawn (the child cannot have drawn one that was not)
     _refuse(fetcher.refused)
     return pdf_parts.join(parts, front, back, stamp)
 
@@ -184,15 +225,26 @@ def _shaped(message: tuple[Any, ...], *types: type) -> bool:
 
 
 def _front_work(
-    document: Document, html: str, base: str, allowed_roots: list[Path]
-) -> Callable[[Callable[[tuple[Any, ...]], None]], None]:
-    """What the child does with the front: lay it out, report its pages, write it, send it."""
+    document: Document,
+    html: str,
+    base: str,
+    allowed_roots: list[Path],
+    charts: tuple[PendingChart, ...],
+) -> Work:
+    """What the child does with the front: lay it out (charts by their size), report its
+    pages, draw it as the charts it is fed arrive, and send it."""
 
-    def work(send: Callable[[tuple[Any, ...]], None]) -> None:
-        fetcher = ReportFetcher(allowed_roots)
-        rendered = _layout(document, html, base, fetcher)
+    def work(send: Send, receive: Receive) -> None:
+        inbox = pdf_charts.Inbox(receive)
+        fetcher = ReportFetcher(allowed_roots, {c.uri: c for c in charts}, inbox.bytes_of)
+        images = pdf_charts.deferred(charts)
+        rendered = _layout(document, html, base, fetcher, dict(images))
         send(("laid", len(rendered.pages), _anchor_pages(rendered)))
-        send(("pdf", rendered.write_pdf(**_options(document)), fetcher.refused))
+        options = _options(document)
+        drawing = {**weasyprint.DEFAULT_OPTIONS, **options}
+        for image in images.values():
+            image.ready_to_draw(fetcher, rendered.font_config, drawing)
+        send(("pdf", rendered.write_pdf(**options), fetcher.refused))
 
     return work
 

@@ -22,7 +22,9 @@ from types import TracebackType
 from unicodedata import east_asian_width
 
 import jinja2
+from jinja2 import pass_context
 from jinja2.exceptions import SecurityError
+from jinja2.runtime import Context
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 from markupsafe import Markup
 
@@ -254,9 +256,13 @@ def css_string(value: object) -> Markup:
     return Markup(f'"{escaped}"')  # noqa: S704 - every unsafe character is escaped above
 
 
-def data_uri(figure: FigureImage) -> str:
-    """A chart image as a ``data:`` URI (the PDF fetcher and offline HTML both accept these)."""
-    encoded = base64.b64encode(figure.image).decode("ascii")
+@pass_context
+def data_uri(context: Context, figure: FigureImage) -> str:
+    """A chart image's URI: a ``data:`` URI, or in the PDF's HTML a chart still being drawn by
+    its ``reportgen-chart:`` URI, which the PDF renderer reads when it draws the page."""
+    if figure.pending is not None and not context.get("interactive"):
+        return figure.pending.uri
+    encoded = base64.b64encode(figure.image_bytes()).decode("ascii")
     return f"data:{figure.mime};base64,{encoded}"
 
 

@@ -178,13 +178,14 @@ class DocumentBuilder:
         fig = block.figure
         width, height = print_size(fig)
         fmt = preferred_format(fig)
-        image = b""
+        pending = None
         if self.images is not None:
-            image = self.images.render(fig, fmt=fmt, width=width, height=height)
+            pending = self.images.submit(fig, fmt=fmt, width=width, height=height)
         return FigureImage(
             id=f"figure-{block.index}",
             title=spec_block.title,
-            image=image,
+            image=b"",
+            pending=pending,
             mime="image/svg+xml" if fmt == "svg" else "image/png",
             width_px=width,
             height_px=height,

@@ -19,6 +19,7 @@ from reportgen.domain.backups import BackupSummary, IndexedArtifact
 from reportgen.domain.delivery import Attachment, Parcel, Receipt
 from reportgen.domain.principal import Role, User
 from reportgen.domain.sql import CompiledQuery, Dialect
+from reportgen.rendering.document import PendingChart
 
 # Data the adapters and services share lives in the domain; re-exported for the services.
 __all__ = [
@@ -147,6 +148,12 @@ class ChartImages(Protocol):
     def render(
         self, fig: Any, *, fmt: Literal["svg", "png"], width: int, height: int, scale: float = 2.0
     ) -> bytes: ...
+
+    def submit(
+        self, fig: Any, *, fmt: Literal["svg", "png"], width: int, height: int, scale: float = 2.0
+    ) -> PendingChart:
+        """Start drawing and return at once: the PDF lays out while the browser draws."""
+        ...
 
 
 class DeliveryChannel(Protocol):

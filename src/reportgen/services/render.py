@@ -147,11 +147,13 @@ class RenderService:
         self.audit = audit
         self._run_id = run_id
 
-    def _draw(self, fig: Any) -> bytes:
+    def _draw(self, fig: Any) -> None:
+        """Start drawing a chart's image as soon as its figure exists; the document asks for
+        the same image later and gets this drawing."""
         from reportgen.rendering.images import preferred_format  # noqa: PLC0415 - see top
 
         width, height = print_size(fig)
-        return self.images.render(fig, fmt=preferred_format(fig), width=width, height=height)
+        self.images.submit(fig, fmt=preferred_format(fig), width=width, height=height)
 
     def export_tables(self, preview: ReportPreview) -> list[ExportTable]:
         """Every table block with ALL its rows, typed for CSV and XLSX."""
@@ -204,7 +206,8 @@ class RenderService:
         moment = logical_time(as_of)
         timer = _Timer()
         with timer.stage("prepare"):
-            # Chart images are drawn while the other blocks query; the PDF finds them cached.
+            # Chart images are drawn while the other blocks query, and while the PDF is laid
+            # out: its pages need their bytes only when they are drawn.
             preview = self.reports.preview(
                 principal,
                 spec,
