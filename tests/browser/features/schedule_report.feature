@@ -12,7 +12,7 @@ Feature: Scheduling a report and running it now
     And ana clicks "Save as schedule…"
     Then the Schedules form is open on the saved report "EMEA online review"
     When ana names the schedule "EMEA online weekly"
-    And ana makes it repeat "Weekly, on chosen days"
+    And ana makes it repeat "On chosen days of the week"
     And ana sends it to herself by email
     And ana creates the schedule
     Then the schedule "EMEA online weekly" is listed, repeating "Every Monday at 08:00"
