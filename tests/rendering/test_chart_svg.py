@@ -5,12 +5,15 @@ from __future__ import annotations
 import base64
 from pathlib import Path
 
+import pytest
 import weasyprint
 
 from reportgen.rendering.chart_svg import normalise
 
-# A bar chart of the demo data as plotly.js drew it in Chromium, before normalisation.
-PLOTLY_BARS = Path(__file__).parent / "data" / "plotly_bars.svg"
+# Charts of the demo data as plotly.js drew them in Chromium, before normalisation.
+DATA = Path(__file__).parent / "data"
+PLOTLY_BARS = DATA / "plotly_bars.svg"
+PLOTLY_CHARTS = [DATA / "plotly_bars.svg", DATA / "plotly_line.svg", DATA / "plotly_donut.svg"]
 
 
 def pdf_of(svg: bytes) -> bytes:
@@ -58,8 +61,16 @@ def test_empty_groups_go_and_groups_with_content_or_an_id_stay() -> None:
     assert normalise(svg) == b'<svg><g id="kept"/><g class="full"><path d="M0,0h1"/></g></svg>'
 
 
-def test_weasyprint_draws_a_normalised_plotly_chart_exactly_as_before() -> None:
-    original = PLOTLY_BARS.read_bytes()
+def test_an_svg_with_a_style_sheet_keeps_its_style_attributes() -> None:
+    svg = b'<svg><style>rect { fill: red }</style><rect style="fill: blue" y="1" x="0"/></svg>'
+    assert normalise(svg) == (
+        b'<svg><style>rect { fill: red }</style><rect style="fill: blue" x="0" y="1"/></svg>'
+    )
+
+
+@pytest.mark.parametrize("chart", PLOTLY_CHARTS, ids=lambda path: path.stem)
+def test_weasyprint_draws_a_normalised_plotly_chart_exactly_as_before(chart: Path) -> None:
+    original = chart.read_bytes()
     normalised = normalise(original)
     assert b"style=" in original
     assert b"style=" not in normalised

@@ -34,13 +34,24 @@ _EMPTY_GROUP = re.compile(rb'<g(?:\s+(?!id=)[\w:.-]+="[^"]*")*\s*(?:/>|></g>)')
 
 
 def normalise(svg: bytes) -> bytes:
-    """The SVG with sorted attributes, styles as attributes and no empty groups."""
+    """The SVG with sorted attributes, styles as attributes and no empty groups.
+
+    An SVG with a ``<style>`` element keeps its style attributes: WeasyPrint lets a style
+    sheet's rules override presentation attributes but not style attributes, so moving them
+    could change what wins (plotly writes no style sheet).
+    """
+    if b"<style" in svg:
+        return _START_TAG.sub(_sorted_tag, svg)
     svg = _START_TAG.sub(_normal_tag, svg)
     while True:
         fewer = _EMPTY_GROUP.sub(b"", svg)
         if fewer == svg:
             return svg
         svg = fewer  # a group that held only empty groups is empty now
+
+
+def _sorted_tag(match: re.Match[bytes]) -> bytes:
+    return _tag(match, dict(_ATTRIBUTE.findall(match[2])))
 
 
 def _normal_tag(match: re.Match[bytes]) -> bytes:

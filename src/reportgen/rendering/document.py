@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
 
+from reportgen.errors import InternalError
+
 Direction = Literal["up", "down", "flat"]
 
 
@@ -22,7 +24,7 @@ CHART_SCHEME = "reportgen-chart"
 """The URI scheme of a chart image in a report's HTML for the PDF: ``reportgen-chart:<hash>``."""
 
 
-class ChartNotDrawn(RuntimeError):
+class ChartNotDrawn(InternalError):
     """The chart's image was never drawn: its renderer was closed first."""
 
 

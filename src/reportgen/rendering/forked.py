@@ -41,8 +41,11 @@ Receive = Callable[[str], Message]
 Work = Callable[[Send, Receive], None]
 
 
-class Unfed(Exception):
-    """The parent fed the child something else than it waited for, or stopped feeding it."""
+class Unfed(BaseException):
+    """The parent fed the child something else than it waited for, or stopped feeding it.
+
+    A BaseException: it must end the child's work, not be caught on the way as a failed
+    resource (WeasyPrint logs and skips an image whose fetch raises an Exception)."""
 
 
 DEADLINE_S = 600.0
@@ -50,6 +53,9 @@ DEADLINE_S = 600.0
 this only stops one that hangs (a lock inherited at the fork, say). It is longer than a
 run's whole render stage (`Settings.render_timeout_s`, 300 s by default), so it never cuts a
 healthy layout short."""
+
+FEEDER_STOP_S = 5.0
+"""How long `stop` waits for the feeding thread, which checks for it at least twice a second."""
 
 RELAYED_LOGGERS = ("weasyprint", "fontTools")
 """Loggers whose records the child sends back for the parent to log."""
@@ -65,6 +71,7 @@ class Child:
         self._connection = connection
         self._inbox = inbox  # the parent's end of the pipe that feeds the child
         self._feeder: threading.Thread | None = None
+        self._stopping = threading.Event()  # set by stop: the feeder ends
         self._name = name
         self._deadline = time.monotonic() + DEADLINE_S
         self._done = False  # the child said "done": it is on its way out
@@ -107,21 +114,33 @@ class Child:
         fed.close()
         return cls(process, receiver, inbox, name)
 
-    def feed(self, messages: Iterable[Message]) -> None:
-        """Send `messages` to the child from a thread, each as soon as the iterable yields it
-        (it may block: a chart still being drawn). Once; stops quietly if the child is gone."""
+    def feed(self, messages: Callable[[threading.Event], Iterable[Message]]) -> None:
+        """Send the messages `messages(stopping)` yields to the child, from a thread, each as
+        soon as it is yielded (it may wait: a chart still being drawn). The iterable must end
+        soon after `stopping` is set, which `stop` does. An iterable that fails tells the
+        child so ("unfed"); a child that is gone ends the feed quietly."""
         if self._feeder is not None:
             raise RuntimeError(f"{self._name} is already being fed")
+        inbox, stopping = self._inbox, self._stopping
 
         def run() -> None:
             try:
-                for message in messages:
-                    self._inbox.send(message)
-            except (OSError, ValueError):  # the child left (or was stopped): nothing to feed
-                return
-            except Exception as exc:  # noqa: BLE001 - the iterable failed: tell the child
-                with contextlib.suppress(OSError, ValueError):
-                    self._inbox.send(("unfed", f"{type(exc).__name__}: {exc}"))
+                produced = iter(messages(stopping))
+                while True:
+                    try:
+                        message = next(produced)
+                    except StopIteration:
+                        return
+                    except Exception as exc:  # noqa: BLE001 - the iterable failed: tell the child
+                        with contextlib.suppress(OSError, ValueError):
+                            inbox.send(("unfed", f"{type(exc).__name__}: {exc}"))
+                        return
+                    try:
+                        inbox.send(message)
+                    except (OSError, ValueError):  # the child left, or was stopped
+                        return
+            finally:
+                inbox.close()  # the feeder's to close: no other thread writes to it
 
         self._feeder = threading.Thread(target=run, name=f"{self._name}-feeder", daemon=True)
         self._feeder.start()
@@ -162,9 +181,13 @@ class Child:
             self._process.kill()
             self._process.join()
         self._process.close()
-        if self._feeder is not None:
-            self._feeder.join()
-        self._inbox.close()
+        self._stopping.set()
+        if self._feeder is None:
+            self._inbox.close()
+        else:
+            self._feeder.join(FEEDER_STOP_S)
+            if self._feeder.is_alive():
+                _log.warning("%s: its feeder did not stop within %s s", self._name, FEEDER_STOP_S)
 
 
 class _Relay(logging.Handler):

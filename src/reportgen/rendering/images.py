@@ -385,6 +385,10 @@ class ChartRenderer:
             self._kill_browser()
         loop.call_soon_threadsafe(loop.stop)
         thread.join(timeout_s)
+        with self._guard:
+            unfinished, self._drawing = list(self._drawing.values()), {}
+        for future in unfinished:  # never to be drawn now: whoever waits hears so at once
+            future.cancel()
 
     # --- the loop thread ----------------------------------------------------------------
 

@@ -12,6 +12,7 @@ import gc
 import io
 import logging
 import threading
+import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -27,7 +28,7 @@ from weasyprint.urls import URLFetcher, URLFetcherResponse
 
 from reportgen.errors import InvalidInput
 from reportgen.rendering import pdf_charts, pdf_parts
-from reportgen.rendering.document import Document, PendingChart
+from reportgen.rendering.document import CHART_SCHEME, ChartNotDrawn, Document, PendingChart
 from reportgen.rendering.forked import Child, Receive, Send, Work
 
 PRODUCER = "reportgen"
@@ -38,11 +39,19 @@ class ResourceRefused(InvalidInput):
 
     def __init__(self, urls: Sequence[str]) -> None:
         self.urls = tuple(urls)
-        super().__init__(
-            f"the report refers to {url}, outside the template and asset folders; "
-            "put the file in the template's folder and refer to it by a relative path"
-            for url in self.urls
+        super().__init__(_refusal(url) for url in self.urls)
+
+
+def _refusal(url: str) -> str:
+    if url.startswith(f"{CHART_SCHEME}:"):
+        return (
+            f"the report refers to {url}, which is none of its charts; refer to a chart's "
+            "image with the data_uri filter (`figure | data_uri`)"
         )
+    return (
+        f"the report refers to {url}, outside the template and asset folders; "
+        "put the file in the template's folder and refer to it by a relative path"
+    )
 
 
 class ReportFetcher(URLFetcher):  # type: ignore[misc]  # weasyprint ships no type hints
@@ -106,6 +115,8 @@ def render_pdf(
     """
     base = base_url.resolve().as_uri() + "/"
     parts = None if document.pdfa else pdf_parts.split(html)
+    if parts is None:
+        _drawn(document)  # laid out in one piece: wait for the charts before taking the lock
     with _layout_lock, _fewer_collections():
         if parts is not None:
             try:
@@ -142,13 +153,40 @@ def _layout(
     return rendered
 
 
+CHART_WAIT_S = 300.0
+"""How long a render waits for its charts in all (each has its own deadline in the chart
+renderer, retry included: this only ends a wait for a renderer that went away)."""
+
+
 def _drawn(document: Document) -> dict[str, PendingChart]:
     """The document's charts by URI, once every one is drawn: a chart that failed raises its
-    error here, before layout (WeasyPrint would log a failed image and leave it out)."""
-    charts = {chart.uri: chart for chart in document.pending_charts()}
-    for chart in charts.values():
-        chart.result()
+    error here, naming the chart, before layout (WeasyPrint would log a failed image and
+    leave it out of the page)."""
+    deadline = time.monotonic() + CHART_WAIT_S
+    charts: dict[str, PendingChart] = {}
+    for block in document.blocks:
+        figure = block.figure
+        if figure is None or figure.pending is None:
+            continue
+        chart = figure.pending
+        try:
+            chart.result(timeout_s=max(0.0, deadline - time.monotonic()))
+        except TimeoutError:
+            raise ChartNotDrawn(
+                f"the chart “{figure.title}” was not drawn within {CHART_WAIT_S:.0f} s"
+            ) from None
+        except Exception as exc:
+            raise _naming(exc, figure.title) from exc
+        charts[chart.uri] = chart
     return charts
+
+
+def _naming(error: Exception, title: str) -> Exception:
+    """`error` with the chart's title in front of its message, when its type allows."""
+    try:
+        return type(error)(f"the chart “{title}”: {error}")
+    except TypeError:
+        return error
 
 
 def _anchor_pages(rendered: Any) -> dict[str, int]:
@@ -184,9 +222,9 @@ def _render_parts(
     options = _options(document)
     work = _front_work(document, parts.front, base, allowed_roots, tuple(charts.values()))
     job = Child.start(work, "pdf-front")
-    if job is not None and charts:
-        job.feed(pdf_charts.feed(charts.values()))
     try:
+        if job is not None and charts:
+            job.feed(pdf_charts.feed(charts.values()))
         back = _laid(_layout(document, parts.back, base, fetcher), options)
         covers = pdf_parts.back_cover_pages(parts, back)
         laid = job.receive("laid") if job is not None else None

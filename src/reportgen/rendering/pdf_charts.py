@@ -21,6 +21,7 @@ render of that part, which is then laid out again with the images fetched direct
 from __future__ import annotations
 
 import functools
+import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 from xml.etree import ElementTree
@@ -43,6 +44,7 @@ class DeferredChart:
         self._stand_in: Any = None
         self._sizes: set[tuple[float, float]] = set()  # (resolution, font size) laid out with
         self._drawing: tuple[Any, Any, dict[str, Any]] | None = None
+        self._image: Any = None  # WeasyPrint's image of the chart, once built
 
     def get_intrinsic_size(
         self, resolution: float, font_size: float
@@ -80,16 +82,25 @@ class DeferredChart:
     def draw(self, stream: Any, concrete_width: float, concrete_height: float, style: Any) -> None:
         if self._drawing is None:
             raise ChartNotDrawable(f"{self.chart.uri} was drawn before it was ready to draw")
-        fetcher, font_config, options = self._drawing
-        context = _DrawContext(font_config, fetcher, options)
-        image = get_image_from_uri({}, fetcher, options, self.chart.uri, context=context)
-        if image is None:
-            raise ChartNotDrawable(f"{self.chart.uri} could not be read")
-        for resolution, font_size in self._sizes:
-            laid_out = self._size(resolution, font_size)
-            if image.get_intrinsic_size(resolution, font_size) != laid_out:
-                raise ChartNotDrawable(f"{self.chart.uri} is not the size it was laid out with")
-        image.draw(stream, concrete_width, concrete_height, style)
+        if self._image is None:
+            fetcher, font_config, options = self._drawing
+            context = _DrawContext(font_config, fetcher, options)
+            image = get_image_from_uri(
+                {},
+                fetcher,
+                options,
+                self.chart.uri,
+                context=context,
+                orientation=style["image_orientation"],  # as WeasyPrint's <img> does
+            )
+            if image is None:
+                raise ChartNotDrawable(f"{self.chart.uri} could not be read")
+            for resolution, font_size in self._sizes:
+                laid_out = self._size(resolution, font_size)
+                if image.get_intrinsic_size(resolution, font_size) != laid_out:
+                    raise ChartNotDrawable(f"{self.chart.uri} is not the size it was laid out with")
+            self._image = image
+        self._image.draw(stream, concrete_width, concrete_height, style)
 
 
 class _DrawContext:
@@ -109,11 +120,26 @@ def deferred(charts: Iterable[PendingChart]) -> dict[str, DeferredChart]:
     return {chart.uri: DeferredChart(chart) for chart in charts}
 
 
-def feed(charts: Iterable[PendingChart]) -> Iterator[Message]:
-    """The messages that feed a child the charts, each once drawn, in document order (the
-    order the browser draws them). A chart that fails ends the feed with its error."""
-    for chart in charts:
-        yield ("chart", chart.uri, chart.result())
+def feed(charts: Iterable[PendingChart]) -> Callable[[threading.Event], Iterator[Message]]:
+    """What feeds a child the charts (`Child.feed`): each once drawn, in document order (the
+    browser may finish them in another order: a chart drawn early waits for those before
+    it). A chart that fails ends the feed with its error; `stopping` ends it early."""
+
+    def messages(stopping: threading.Event) -> Iterator[Message]:
+        for chart in charts:
+            while not stopping.is_set():
+                try:
+                    data = chart.result(timeout_s=STOP_CHECK_S)
+                except TimeoutError:
+                    continue  # still drawing: look at `stopping` again
+                yield ("chart", chart.uri, data)
+                break
+
+    return messages
+
+
+STOP_CHECK_S = 0.25
+"""How often a feed waiting for a chart looks whether it should stop."""
 
 
 class Inbox:

@@ -15,16 +15,14 @@ from __future__ import annotations
 import base64
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
 from unicodedata import east_asian_width
 
 import jinja2
-from jinja2 import pass_context
 from jinja2.exceptions import SecurityError
-from jinja2.runtime import Context
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 from markupsafe import Markup
 
@@ -168,6 +166,9 @@ class TemplateLibrary:
         the caller passes plotly.js itself (``plotly_js``) so the page needs nothing online.
         """
         self.folder(document.template)  # a clear NotFound before Jinja's own message
+        if interactive:
+            # Outside the PDF nothing resolves reportgen-chart: URIs: embed every image.
+            document = with_chart_images(document)
         name = f"{document.template}/{TEMPLATE_FILE}"
         try:
             template = self.environment.get_template(name)
@@ -256,14 +257,26 @@ def css_string(value: object) -> Markup:
     return Markup(f'"{escaped}"')  # noqa: S704 - every unsafe character is escaped above
 
 
-@pass_context
-def data_uri(context: Context, figure: FigureImage) -> str:
-    """A chart image's URI: a ``data:`` URI, or in the PDF's HTML a chart still being drawn by
-    its ``reportgen-chart:`` URI, which the PDF renderer reads when it draws the page."""
-    if figure.pending is not None and not context.get("interactive"):
+def data_uri(figure: FigureImage) -> str:
+    """A chart image's URI: a ``data:`` URI, or for a chart still being drawn its
+    ``reportgen-chart:`` URI, which the PDF renderer reads when it draws the page."""
+    if figure.pending is not None:
         return figure.pending.uri
-    encoded = base64.b64encode(figure.image_bytes()).decode("ascii")
+    encoded = base64.b64encode(figure.image).decode("ascii")
     return f"data:{figure.mime};base64,{encoded}"
+
+
+def with_chart_images(document: Document) -> Document:
+    """`document` with every pending chart's image waited for and embedded."""
+    if not document.pending_charts():
+        return document
+    blocks = tuple(
+        replace(block, figure=replace(block.figure, image=block.figure.image_bytes(), pending=None))
+        if block.figure is not None and block.figure.pending is not None
+        else block
+        for block in document.blocks
+    )
+    return replace(document, blocks=blocks)
 
 
 def script_json(value: str) -> Markup:

@@ -10,14 +10,16 @@ byte-identical files.
 from __future__ import annotations
 
 import secrets
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from functools import partial
 from importlib import metadata
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from reportgen.artifacts import (
     ArtifactStore,
@@ -32,6 +34,7 @@ from reportgen.domain.principal import Principal
 from reportgen.domain.spec import ReportSpec, TableBlock
 from reportgen.errors import InvalidInput
 from reportgen.rendering.charts import print_size
+from reportgen.rendering.document import PendingChart
 from reportgen.rendering.templates import TemplateLibrary
 from reportgen.services.ports import AuditSink, ChartImages
 from reportgen.services.reports import ReportPreview, ReportService, logical_time
@@ -127,6 +130,34 @@ def renderer_versions() -> dict[str, str]:
     return versions
 
 
+class _EachFigureOnce:
+    """One render's chart images: each figure is submitted to the renderer once, and asked for
+    again (by the document) it is the same pending image, not a second drawing."""
+
+    def __init__(self, images: ChartImages) -> None:
+        self.images = images
+        self._submitted: dict[int, tuple[Any, PendingChart]] = {}
+        self._lock = threading.Lock()  # preview workers submit concurrently
+
+    def render(
+        self, fig: Any, *, fmt: Literal["svg", "png"], width: int, height: int, scale: float = 2.0
+    ) -> bytes:
+        return self.submit(fig, fmt=fmt, width=width, height=height, scale=scale).result()
+
+    def submit(
+        self, fig: Any, *, fmt: Literal["svg", "png"], width: int, height: int, scale: float = 2.0
+    ) -> PendingChart:
+        with self._lock:
+            kept = self._submitted.get(id(fig))
+            if kept is not None and kept[0] is fig:
+                return kept[1]
+        chart = self.images.submit(fig, fmt=fmt, width=width, height=height, scale=scale)
+        with self._lock:
+            # The figure is kept with its chart, so its id cannot be reused by another.
+            self._submitted.setdefault(id(fig), (fig, chart))
+            return self._submitted[id(fig)][1]
+
+
 class RenderService:
     def __init__(
         self,
@@ -147,13 +178,14 @@ class RenderService:
         self.audit = audit
         self._run_id = run_id
 
-    def _draw(self, fig: Any) -> None:
+    @staticmethod
+    def _draw(images: ChartImages, fig: Any) -> None:
         """Start drawing a chart's image as soon as its figure exists; the document asks for
         the same image later and gets this drawing."""
         from reportgen.rendering.images import preferred_format  # noqa: PLC0415 - see top
 
         width, height = print_size(fig)
-        self.images.submit(fig, fmt=preferred_format(fig), width=width, height=height)
+        images.submit(fig, fmt=preferred_format(fig), width=width, height=height)
 
     def export_tables(self, preview: ReportPreview) -> list[ExportTable]:
         """Every table block with ALL its rows, typed for CSV and XLSX."""
@@ -205,6 +237,7 @@ class RenderService:
 
         moment = logical_time(as_of)
         timer = _Timer()
+        images = _EachFigureOnce(self.images)
         with timer.stage("prepare"):
             # Chart images are drawn while the other blocks query, and while the PDF is laid
             # out: its pages need their bytes only when they are drawn.
@@ -213,7 +246,7 @@ class RenderService:
                 spec,
                 parameters=parameters,
                 today=moment.date(),
-                on_figure=self._draw if Format.PDF in formats else None,
+                on_figure=partial(self._draw, images) if Format.PDF in formats else None,
             )
         name = slug(spec.title)
         tables = self.export_tables(preview)
@@ -227,7 +260,7 @@ class RenderService:
         titles = {d.name: d.title for d in self.catalog}
         with timer.stage("charts"):
             builder = DocumentBuilder(
-                preview, self.images if Format.PDF in formats else None, moment, titles
+                preview, images if Format.PDF in formats else None, moment, titles
             )
             document = builder.document(attachments=tuple(csvs) if spec.layout.pdfa else ())
         if Format.PDF in formats:
