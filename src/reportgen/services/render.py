@@ -258,7 +258,7 @@ class RenderService:
             else []
         )
         titles = {d.name: d.title for d in self.catalog}
-        with timer.stage("charts"):
+        with timer.stage("document"):
             builder = DocumentBuilder(
                 preview, images if Format.PDF in formats else None, moment, titles
             )
