@@ -24,9 +24,8 @@ import functools
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
-from xml.etree import ElementTree
 
-from weasyprint.images import SVGImage, get_image_from_uri
+from weasyprint.images import get_image_from_uri
 
 from reportgen.rendering.document import PendingChart
 from reportgen.rendering.forked import Message, Receive
@@ -41,7 +40,6 @@ class DeferredChart:
 
     def __init__(self, chart: PendingChart) -> None:
         self.chart = chart
-        self._stand_in: Any = None
         self._sizes: set[tuple[float, float]] = set()  # (resolution, font size) laid out with
         self._drawing: tuple[Any, Any, dict[str, Any]] | None = None
         self._image: Any = None  # WeasyPrint's image of the chart, once built
@@ -60,19 +58,9 @@ class DeferredChart:
             width = self.chart.width_px * self.chart.scale
             height = self.chart.height_px * self.chart.scale
             return width / resolution, height / resolution, width / height
-        if self._stand_in is None:
-            # An empty SVG with the chart's root attributes: WeasyPrint reads its size as it
-            # reads the chart's own (plotly's root <svg> has width, height and viewBox).
-            w, h = self.chart.width_px, self.chart.height_px
-            root = ElementTree.fromstring(  # noqa: S314 - our own fixed markup
-                f'<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" '
-                f'viewBox="0 0 {w} {h}"/>'
-            )
-            self._stand_in = SVGImage(root, self.chart.uri, None, None)
-        size: tuple[float | None, float | None, float | None] = self._stand_in.get_intrinsic_size(
-            resolution, font_size
-        )
-        return size
+        # As WeasyPrint's SVGImage reads plotly's root <svg>: width and height in CSS pixels.
+        width, height = float(self.chart.width_px), float(self.chart.height_px)
+        return width, height, width / height
 
     def ready_to_draw(self, fetcher: Any, font_config: Any, options: dict[str, Any]) -> None:
         """What drawing needs once layout is done: the fetcher that has the bytes, the laid
