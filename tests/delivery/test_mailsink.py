@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import socket
 from email import message_from_bytes, policy
 from pathlib import Path
 
@@ -92,3 +93,48 @@ def test_no_warning_is_logged_while_the_sink_runs(
     with caplog.at_level(logging.WARNING), MailSink("127.0.0.1", free_port(), tmp_path / "m"):
         pass
     assert [r for r in caplog.records if r.levelno >= logging.WARNING] == []
+
+
+def mail_log(caplog: pytest.LogCaptureFixture) -> list[logging.LogRecord]:
+    return [r for r in caplog.records if r.name == "mail.log"]
+
+
+def test_the_start_up_probe_leaves_no_line_in_the_log(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    # aiosmtpd's Controller connects once and hangs up to see the server answer; that session
+    # used to be logged ("Connection lost during _handle_client()") at every start.
+    port = free_port()
+    channel = build_channels(
+        settings(tmp_path, smtp_url=f"smtp://127.0.0.1:{port}"), webhook_key="k" * 32
+    )["email"]
+    with caplog.at_level(logging.DEBUG, logger="mail.log"), MailSink("127.0.0.1", port, tmp_path):
+        channel.send(make_parcel(), "ana@example.com")  # a real client, after the probe
+    records = mail_log(caplog)
+
+    # aiosmtpd's session lines start with the peer's (host, port).
+    peers = {a[0] for a in (r.args for r in records) if isinstance(a, tuple) and a[0:1] != ()}
+    peers = {peer for peer in peers if isinstance(peer, tuple)}
+    assert len(peers) == 1, peers  # the real client's session alone
+    (peer,) = peers
+    assert f"Peer: {peer!r}" in [r.getMessage() for r in records]
+    servers = [r for r in records if r.getMessage().startswith("Available AUTH mechanisms")]
+    assert len(servers) == 1  # aiosmtpd makes one per connection
+
+
+def test_a_client_that_hangs_up_is_still_logged(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    port = free_port()
+    with (
+        caplog.at_level(logging.INFO, logger="mail.log"),
+        MailSink("127.0.0.1", port, tmp_path),
+        socket.create_connection(("127.0.0.1", port), timeout=10) as client,
+    ):
+        peer = client.getsockname()
+        assert client.recv(1024).startswith(b"220 ")
+        client.shutdown(socket.SHUT_WR)
+        while client.recv(1024):  # the sink closes its end once it has logged the hang-up
+            pass
+    lines = [r.getMessage() for r in mail_log(caplog)]
+    assert f"{peer!r} Connection lost during _handle_client()" in lines
