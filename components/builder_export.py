@@ -153,13 +153,15 @@ def export_panel(principal: Principal, made: Rendition) -> None:
     if reason is not None:
         st.warning(plain(reason), icon=":material/block:")
         return
-    columns = st.columns(len(FORMAT_LABELS))
-    for column, fmt in zip(columns, FORMAT_LABELS, strict=True):
-        with column:
+    # A wrapping row of cells as wide as their buttons: equal columns clipped "Export HTML"
+    # (and the Download labels) beside an open sidebar.
+    row = st.container(horizontal=True)
+    for fmt, label in FORMAT_LABELS.items():
+        with row, st.container(width="content"):
             if fmt not in made.files:
                 slot = st.empty()
                 clicked = slot.button(
-                    f"Export {FORMAT_LABELS[fmt]}",
+                    f"Export {label}",
                     key=f"builder_export_{fmt.value}",
                     icon=":material/ios_share:",
                     help="Renders the file; a Download button then hands it over.",

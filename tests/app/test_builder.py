@@ -14,6 +14,7 @@ import pandas as pd
 import pytest
 from streamlit.runtime.media_file_manager import MediaFileManager
 from streamlit.testing.v1 import AppTest
+from streamlit.testing.v1.element_tree import Block, Column, Node
 
 from components import builder_preview
 from reportgen.bootstrap import Services
@@ -295,6 +296,35 @@ def test_saving_checks_the_name_then_keeps_versions(
     assert "Schedules" in [title.value for title in at.title]
     assert "New schedule" in [header.value for header in at.subheader]
     assert saved_id in [box.value for box in at.selectbox]
+
+
+def layout_around(node: Node, key: str, around: tuple[Node, ...] = ()) -> tuple[Node, ...]:
+    """The blocks holding the widget `key`, outermost first (empty when it is not there)."""
+    if getattr(node, "key", None) == key:
+        return around
+    children = node.children.values() if isinstance(node, Block) else ()
+    for child in children:
+        found = layout_around(child, key, (*around, node))
+        if found:
+            return found
+    return ()
+
+
+def test_the_export_buttons_wrap_rather_than_clip(signed_in: SignIn) -> None:
+    # In four equal columns "Export HTML" was cut short beside an open sidebar; in a wrapping
+    # row each button is as wide as its label and moves to the next line when space runs out.
+    at = set_period(open_builder(signed_in, "ana"), *DATA_YEAR)
+    at.button(key="builder_export_csv").click()
+    run(at)
+
+    for widget in ("builder_export_pdf", "builder_export_html", "builder_download_export_csv_0"):
+        blocks = layout_around(at.main, widget)
+        assert blocks, f"{widget} is not drawn"
+        assert not isinstance(blocks[-1], Column), f"{widget} sits in a column"
+        row = blocks[-2].proto.flex_container
+        cell = blocks[-1].proto
+        assert (row.direction, row.wrap) == (row.HORIZONTAL, True), widget
+        assert cell.width_config.use_content, f"{widget}'s cell is not as wide as its button"
 
 
 def test_exports_render_on_click_then_download_csv_xlsx_and_html(
