@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 import streamlit as st
 from streamlit.runtime.pages_manager import PagesManager
-from streamlit.testing.v1 import AppTest
+from streamlit.testing.v1 import AppTest, app_test
 
 import reportgen.services.catalog
 from reportgen.bootstrap import Services, build_services
@@ -64,6 +64,14 @@ def app_data(tmp_path_factory: pytest.TempPathFactory, warehouse_path: Path) -> 
     st.cache_resource.clear()
     yield data_dir
     st.cache_resource.clear()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def apptest_scratch() -> Iterator[None]:
+    """Remove the scratch folder AppTest makes when imported, once the tests are done: left to
+    the interpreter's exit, it warns "Implicitly cleaning up <TemporaryDirectory …>"."""
+    yield
+    app_test.TMP_DIR.cleanup()
 
 
 @pytest.fixture(autouse=True)

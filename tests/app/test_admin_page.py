@@ -23,19 +23,10 @@ from reportgen.bootstrap import Services
 from reportgen.domain.audit import ChainReport
 from reportgen.services.audit import AuditService
 from reportgen.settings import Settings
+from tests.app.apptest import run, unescaped
 
 SignIn = Callable[[str], AppTest]
 ADMIN_PAGE = "pages/admin.py"
-
-
-def run(at: AppTest) -> AppTest:
-    at.run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
-
-
-def unescaped(text: object) -> str:
-    return re.sub(r"\\(.)", r"\1", str(text))
 
 
 def errors(at: AppTest) -> list[str]:

@@ -20,6 +20,7 @@ from reportgen.bootstrap import Services
 from reportgen.errors import NotAllowed
 from reportgen.services.catalog import CatalogService
 from reportgen.services.users import UserService, attempted_name
+from tests.app.apptest import run
 
 SignIn = Callable[[str], AppTest]
 SHA256_HEX = re.compile(r"^[0-9a-f]{64}$")
@@ -69,12 +70,6 @@ def signed_in(signed_in: SignIn) -> SignIn:
         return at
 
     return on_catalog
-
-
-def run(at: AppTest) -> AppTest:
-    at.run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
 
 
 def audit_actions(services: Services, actor: str, action: str) -> list[str]:

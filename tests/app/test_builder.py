@@ -21,18 +21,13 @@ from reportgen.bootstrap import Services
 from reportgen.domain.catalog import MeasureFormat
 from reportgen.domain.spec import ReportSpec
 from reportgen.services.render import RenderService
+from tests.app.apptest import run
 
 SignIn = Callable[[str], AppTest]
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 BUILDER = "pages/builder.py"
 DATA_YEAR = (date(2026, 1, 1), date(2026, 10, 31))
 """A period inside the test warehouse's data (it ends 2026-10-31), whatever day the tests run."""
-
-
-def run(at: AppTest) -> AppTest:
-    at.run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
 
 
 def open_builder(signed_in: SignIn, username: str) -> AppTest:

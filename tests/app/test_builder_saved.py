@@ -15,7 +15,8 @@ from reportgen.bootstrap import Services
 from reportgen.domain.query import TimeRange
 from reportgen.domain.schedules import SavedReport
 from reportgen.domain.spec import KpiBlock, KpiTile, ReportSpec
-from tests.app.test_builder import SignIn, errors, key, open_builder, run, spec, successes
+from tests.app.apptest import run
+from tests.app.test_builder import SignIn, errors, key, open_builder, spec, successes
 
 SPEC = ReportSpec(
     title="Revenue pulse",

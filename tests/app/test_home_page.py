@@ -29,6 +29,7 @@ from reportgen.domain.schedules import (
     WeekdaysAt,
 )
 from reportgen.domain.spec import KpiBlock, KpiTile, ReportSpec
+from tests.app.apptest import run
 
 SignIn = Callable[[str], AppTest]
 SPEC = ReportSpec(
@@ -38,12 +39,6 @@ SPEC = ReportSpec(
     blocks=(KpiBlock(tiles=(KpiTile(measure="revenue", compare=()),)),),
 )
 WHY = "SMTP relay refused: 550 mailbox unavailable"
-
-
-def run(at: AppTest) -> AppTest:
-    at.run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
 
 
 def unescaped(text: object) -> str:

@@ -3,25 +3,16 @@ silently, while the app's own addresses, at the root or under a base path, say n
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterator
 
 import pytest
 from streamlit import config
 from streamlit.testing.v1 import AppTest
 
+from tests.app.apptest import run, unescaped
+
 SignIn = Callable[[str], AppTest]
 NO_PAGE = "There is no page at"
-
-
-def run(at: AppTest) -> AppTest:
-    at.run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
-
-
-def unescaped(text: object) -> str:
-    return re.sub(r"\\(.)", r"\1", str(text))
 
 
 def warnings(at: AppTest) -> list[str]:

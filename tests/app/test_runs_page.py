@@ -47,6 +47,7 @@ from reportgen.services.runs import ArtifactFile, RunService
 from reportgen.settings import load_settings
 from reportgen.store.deliveries import DeliveryRepository
 from reportgen.store.runs import RunRepository
+from tests.app.apptest import run, unescaped
 from tests.app.conftest import APP, app_env
 
 SignIn = Callable[[str], AppTest]
@@ -139,12 +140,6 @@ def _make_runs(services: Services) -> Made:
     return Made(delivered, dying, retried, ended[delivered.id], ended[dying.id], ended[retried.id])
 
 
-def run(at: AppTest) -> AppTest:
-    at.run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
-
-
 def open_page(signed_in: SignIn, username: str) -> AppTest:
     at = run(signed_in(username))
     at.switch_page(PAGE)
@@ -159,10 +154,6 @@ def history(at: AppTest) -> pd.DataFrame:
 def show_run(at: AppTest, run_id: str) -> AppTest:
     at.selectbox(key="runs_pick").set_value(run_id)
     return run(at)
-
-
-def unescaped(text: object) -> str:
-    return re.sub(r"\\(.)", r"\1", str(text))
 
 
 def texts(at: AppTest) -> list[str]:

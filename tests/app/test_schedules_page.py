@@ -27,6 +27,7 @@ from reportgen.domain.schedules import (
     ScheduleDraft,
 )
 from reportgen.domain.spec import KpiBlock, KpiTile, ReportSpec
+from tests.app.apptest import run
 
 SignIn = Callable[[str], AppTest]
 PAGE = "pages/schedules.py"
@@ -37,12 +38,6 @@ SPEC = ReportSpec(
     blocks=(KpiBlock(tiles=(KpiTile(measure="revenue", compare=()),)),),
 )
 NEXT_RUN_AT_8_UTC = re.compile(r"^\d{4}-\d\d-\d\d 08:00 UTC$")
-
-
-def run(at: AppTest) -> AppTest:
-    at.run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
 
 
 def unescaped(text: object) -> str:
