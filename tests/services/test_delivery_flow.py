@@ -8,18 +8,13 @@ from __future__ import annotations
 
 import email
 import io
-import shutil
-import socket
-from collections.abc import Iterator
 from datetime import date, time
 from email.message import EmailMessage
 from email.policy import default
-from pathlib import Path
 
-import pytest
 from pypdf import PdfReader
 
-from reportgen.bootstrap import Services, build_services
+from reportgen.bootstrap import Services
 from reportgen.delivery.mailsink import MailSink
 from reportgen.domain.query import TimeRange
 from reportgen.domain.runs import DeliveryStatus, RunStatus
@@ -27,8 +22,7 @@ from reportgen.domain.schedules import DailyAt, Recipient, RecipientKind, Schedu
 from reportgen.domain.spec import KpiBlock, KpiTile, ReportSpec, TableBlock
 from reportgen.observability.metrics import Metrics, record_delivery, record_run
 from reportgen.services.runs import RunService
-from reportgen.services.users import seed_demo_users
-from tests.conftest import ADMIN, ANA, make_settings
+from tests.conftest import ADMIN, ANA
 
 SPEC = ReportSpec(
     title="Revenue by region",
@@ -39,34 +33,6 @@ SPEC = ReportSpec(
         TableBlock(title="Revenue by region", dimensions=("region",), measures=("revenue",)),
     ),
 )
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-@pytest.fixture
-def sink(tmp_path: Path) -> Iterator[MailSink]:
-    mail = MailSink("127.0.0.1", _free_port(), tmp_path / "mail")
-    mail.start()
-    yield mail
-    mail.stop()
-
-
-@pytest.fixture
-def live(
-    tmp_path: Path, warehouse_path: Path, seeded_metadata: Path, sink: MailSink
-) -> Iterator[Services]:
-    shutil.copyfile(seeded_metadata, tmp_path / "meta.db")
-    settings = make_settings(
-        tmp_path, warehouse_path, smtp_url=f"smtp://127.0.0.1:{sink.port}", mail_sink=False
-    )
-    built = build_services(settings)
-    seed_demo_users(built.users)  # already there: a no-op that proves seeding is idempotent
-    yield built
-    built.close()
 
 
 def _inbox(sink: MailSink) -> dict[str, EmailMessage]:

@@ -6,25 +6,21 @@ from __future__ import annotations
 
 import email
 import io
-import shutil
-import socket
-from collections.abc import Iterator
 from datetime import UTC, date, datetime, time
 from email.message import EmailMessage
 from email.policy import default
-from pathlib import Path
 
 import pytest
 from pypdf import PdfReader
 
-from reportgen.bootstrap import Services, build_services
+from reportgen.bootstrap import Services
 from reportgen.delivery.email_body import subject
 from reportgen.delivery.mailsink import MailSink
 from reportgen.domain.query import TimeRange
 from reportgen.domain.runs import RunStatus
 from reportgen.domain.schedules import DailyAt, Recipient, RecipientKind, ScheduleDraft
 from reportgen.domain.spec import KpiBlock, KpiTile, ReportSpec
-from tests.conftest import ANA, make_settings
+from tests.conftest import ANA
 
 SPEC = ReportSpec(
     title="Revenue by region",
@@ -68,33 +64,6 @@ def test_a_version_saved_under_another_title_reads_back_with_its_name(
     assert services.saved_reports.get(ANA, stored.id).spec.title == NAME
     assert services.saved_reports.load(stored.id, 1).spec.title == NAME
     assert [r.spec.title for r in services.saved_reports.list(ANA)] == [NAME]
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-@pytest.fixture
-def sink(tmp_path: Path) -> Iterator[MailSink]:
-    mail = MailSink("127.0.0.1", _free_port(), tmp_path / "mail")
-    mail.start()
-    yield mail
-    mail.stop()
-
-
-@pytest.fixture
-def live(
-    tmp_path: Path, warehouse_path: Path, seeded_metadata: Path, sink: MailSink
-) -> Iterator[Services]:
-    shutil.copyfile(seeded_metadata, tmp_path / "meta.db")
-    settings = make_settings(
-        tmp_path, warehouse_path, smtp_url=f"smtp://127.0.0.1:{sink.port}", mail_sink=False
-    )
-    built = build_services(settings)
-    yield built
-    built.close()
 
 
 def test_the_email_subject_and_the_pdf_say_the_saved_name(live: Services, sink: MailSink) -> None:
