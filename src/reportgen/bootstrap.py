@@ -214,14 +214,6 @@ class ChartImagesOnFirstUse:
     def __init__(self, chromium_path: str | Path) -> None:
         self.chromium_path = chromium_path
 
-    def render(
-        self, fig: Any, *, fmt: Literal["svg", "png"], width: int, height: int, scale: float = 2.0
-    ) -> bytes:
-        from reportgen.rendering.images import chart_renderer
-
-        renderer = chart_renderer(self.chromium_path)
-        return renderer.render(fig, fmt=fmt, width=width, height=height, scale=scale)
-
     def submit(
         self, fig: Any, *, fmt: Literal["svg", "png"], width: int, height: int, scale: float = 2.0
     ) -> PendingChart:

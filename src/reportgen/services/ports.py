@@ -141,13 +141,10 @@ class AuditSink(Protocol):
 class ChartImages(Protocol):
     """Static chart images from plotly figures (one serialised browser per process).
 
-    Raises `ConfigurationError` when the browser is missing (the message names the fix) and
-    `InternalError` when a render fails or times out after a retry with a fresh browser.
+    A pending chart's `result` raises `ConfigurationError` when the browser is missing (the
+    message names the fix) and `InternalError` when drawing fails or times out after a retry
+    with a fresh browser.
     """
-
-    def render(
-        self, fig: Any, *, fmt: Literal["svg", "png"], width: int, height: int, scale: float = 2.0
-    ) -> bytes: ...
 
     def submit(
         self, fig: Any, *, fmt: Literal["svg", "png"], width: int, height: int, scale: float = 2.0

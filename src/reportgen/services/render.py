@@ -139,11 +139,6 @@ class _EachFigureOnce:
         self._submitted: dict[int, tuple[Any, PendingChart]] = {}
         self._lock = threading.Lock()  # preview workers submit concurrently
 
-    def render(
-        self, fig: Any, *, fmt: Literal["svg", "png"], width: int, height: int, scale: float = 2.0
-    ) -> bytes:
-        return self.submit(fig, fmt=fmt, width=width, height=height, scale=scale).result()
-
     def submit(
         self, fig: Any, *, fmt: Literal["svg", "png"], width: int, height: int, scale: float = 2.0
     ) -> PendingChart:
