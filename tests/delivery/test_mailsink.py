@@ -11,12 +11,12 @@ import pytest
 import structlog
 
 from reportgen.delivery import (
-    MailSink,
     SmtpChannel,
     StorageChannel,
     WebhookChannel,
     build_channels,
 )
+from reportgen.delivery.mailsink import MailSink
 from reportgen.errors import ConfigurationError, TransientDeliveryError
 from reportgen.settings import Settings
 from tests.delivery.conftest import free_port, make_parcel

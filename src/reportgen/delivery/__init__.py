@@ -10,14 +10,14 @@ Targets by kind:
 - ``"webhook"`` (`WebhookChannel`): the URL; ``webhook_target(url, slack=True)`` gives
   ``"slack+https://…"`` for Slack's message shape.
 
-`build_channels(settings, webhook_key)` builds all three from the settings. `MailSink` is the
-demo SMTP server that keeps messages as files; `netguard` is the webhook SSRF guard.
+`build_channels(settings, webhook_key)` builds all three from the settings.
+`reportgen.delivery.mailsink.MailSink` is the demo SMTP server that keeps messages as files
+(not imported here: only the demo's process runs it); `netguard` is the webhook SSRF guard.
 """
 
 from __future__ import annotations
 
 from reportgen.delivery.email import SmtpChannel, check_address
-from reportgen.delivery.mailsink import MailSink
 from reportgen.delivery.netguard import Allowlist, guard_url
 from reportgen.delivery.storage import StorageChannel, open_storage
 from reportgen.delivery.webhook import WebhookChannel, sign, webhook_target
@@ -27,7 +27,6 @@ from reportgen.settings import Settings
 __all__ = [
     "Allowlist",
     "AnyChannel",
-    "MailSink",
     "SmtpChannel",
     "StorageChannel",
     "WebhookChannel",

@@ -19,7 +19,6 @@ from typing import Protocol
 from urllib.parse import urlsplit
 from urllib.request import url2pathname
 
-from reportgen.delivery.storage_s3 import S3Bucket
 from reportgen.domain.delivery import Attachment, Parcel, Receipt
 from reportgen.errors import (
     ConfigurationError,
@@ -153,6 +152,9 @@ def open_storage(url: str, *, endpoint_url: str | None, kms_key_id: str | None) 
                 check_prefix(parts.path, what="delivery URL prefix")
             except InvalidInput as exc:
                 raise ConfigurationError(f"{_DELIVERY_VARIABLE}: {exc}") from None
+            # boto3 costs about 20 MB and a quarter of a second to import; only S3 needs it.
+            from reportgen.delivery.storage_s3 import S3Bucket  # noqa: PLC0415
+
             bucket = S3Bucket(parts.netloc, endpoint_url=endpoint_url, kms_key_id=kms_key_id)
             return StorageChannel(bucket, base=parts.path)
         case _:
