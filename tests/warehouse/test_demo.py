@@ -148,6 +148,17 @@ def test_order_ids_are_unique(con: duckdb.DuckDBPyConnection) -> None:
     assert scalar(con, "SELECT count(DISTINCT order_id) FROM orders") == ROWS
 
 
+def test_orders_are_stored_by_region_then_date(con: duckdb.DuckDBPyConnection) -> None:
+    # Storage order is what lets zone maps skip other regions' row groups; rowid is that order.
+    out_of_order = scalar(
+        con,
+        "SELECT count(*) FROM (SELECT region, order_date, order_id, lag((region, order_date,"
+        " order_id)) OVER (ORDER BY rowid) AS before FROM orders)"
+        " WHERE before > (region, order_date, order_id)",
+    )
+    assert out_of_order == 0
+
+
 def test_orders_reference_customers_and_products(con: duckdb.DuckDBPyConnection) -> None:
     orphans = scalar(
         con,
@@ -485,6 +496,16 @@ def test_missing_or_foreign_files_are_not_a_warehouse(tmp_path: Path) -> None:
     assert not demo_warehouse_exists(garbage)
     assert not demo_warehouse_exists(unmarked)
     assert not demo_warehouse_exists(unfinished)
+
+
+def test_a_warehouse_from_another_generator_version_is_made_again(tmp_path: Path) -> None:
+    path = tmp_path / "old.duckdb"
+    with duckdb.connect(str(path)) as con:
+        con.execute(
+            "CREATE TABLE demo_meta AS SELECT ? AS generator_version", [GENERATOR_VERSION - 1]
+        )
+
+    assert not demo_warehouse_exists(path)
 
 
 # Argument validation

@@ -27,7 +27,8 @@ from reportgen.warehouse import demo_company as company
 from reportgen.warehouse import demo_sql as sql
 
 DEMO_SEED = 42
-GENERATOR_VERSION = 2
+GENERATOR_VERSION = 3
+"""Bumped when the tables change shape, content or layout; an older file is generated again."""
 MIN_ROWS = 1_000
 TABLES = ("orders", "customers", "products", "support_tickets", "targets", "demo_meta")
 _SEED_RANGE = range(-(2**31), 2**31)  # the seed is stored as a DuckDB INTEGER
@@ -85,15 +86,19 @@ def seed_demo_warehouse(
 
 
 def demo_warehouse_exists(path: Path) -> bool:
-    """Whether ``path`` holds a complete generated warehouse (its ``demo_meta`` row is there)."""
+    """Whether ``path`` holds a complete warehouse made by this generator version.
+
+    Complete: its one ``demo_meta`` row is there (written last). A file from another version is
+    treated as missing, so seeding makes it again (version 3 stores orders by region and date).
+    """
     if not path.is_file():
         return False
     try:
         with duckdb.connect(str(path), read_only=True) as con:
-            found = con.execute("SELECT count(*) FROM demo_meta").fetchone()
+            found = con.execute("SELECT generator_version FROM demo_meta").fetchall()
     except duckdb.Error:
         return False
-    return found is not None and found[0] == 1
+    return found == [(GENERATOR_VERSION,)]
 
 
 def _validate(path: Path, rows: int, seed: int, end: date) -> None:
