@@ -9,7 +9,7 @@ import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from pydantic import SecretStr
@@ -19,7 +19,7 @@ from reportgen.catalog.loader import load_catalog
 from reportgen.domain.catalog import Catalog
 from reportgen.errors import ConfigurationError
 from reportgen.observability import record_delivery, record_run
-from reportgen.rendering.document import PendingChart
+from reportgen.rendering.document import ChartFormat, PendingChart
 from reportgen.rendering.templates import TemplateLibrary
 from reportgen.services.audit import AuditService
 from reportgen.services.backup import BackupService
@@ -215,7 +215,7 @@ class ChartImagesOnFirstUse:
         self.chromium_path = chromium_path
 
     def submit(
-        self, fig: Any, *, fmt: Literal["svg", "png"], width: int, height: int, scale: float = 2.0
+        self, fig: Any, *, fmt: ChartFormat, width: int, height: int, scale: float = 2.0
     ) -> PendingChart:
         from reportgen.rendering.images import chart_renderer
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import logging
 import os
 import signal
@@ -12,8 +13,10 @@ from collections.abc import Callable
 from pathlib import Path
 from xml.etree import ElementTree
 
+import pikepdf
 import plotly.graph_objects as go
 import pytest
+from pypdf import PdfReader
 
 from reportgen.rendering.images import (
     CHROMIUM_FIX,
@@ -26,6 +29,7 @@ from reportgen.rendering.images import (
     RenderTimeout,
     chart_renderer,
     preferred_format,
+    print_format,
 )
 
 pytestmark = pytest.mark.browser
@@ -84,6 +88,30 @@ def test_png_has_the_signature_and_the_scaled_size(renderer: ChartRenderer) -> N
     assert png.startswith(PNG_SIGNATURE)
     width, height = struct.unpack(">II", png[16:24])  # IHDR follows the signature
     assert (width, height) == (600, 400)
+
+
+def test_pdf_is_one_page_of_the_charts_size_with_its_text(renderer: ChartRenderer) -> None:
+    data = renderer.render(figure("Revenue"), fmt="pdf", width=640, height=360)
+    with pikepdf.open(io.BytesIO(data)) as drawn:
+        assert len(drawn.pages) == 1
+        x0, y0, x1, y1 = (float(v) for v in drawn.pages[0].mediabox)
+    assert (x1 - x0, y1 - y0) == (pytest.approx(480, abs=0.5), pytest.approx(270, abs=0.5))
+    assert "Revenue axis" in PdfReader(io.BytesIO(data)).pages[0].extract_text()
+
+
+def test_a_pdfs_page_is_the_same_across_renders(renderer: ChartRenderer) -> None:
+    # Chromium dates the file; the page, which is all that is placed into a report, is stable.
+    def page(data: bytes) -> tuple[bytes, str]:
+        with pikepdf.open(io.BytesIO(data)) as drawn:
+            only = drawn.pages[0]
+            only.contents_coalesce()
+            return only.obj.Contents.read_bytes(), repr(only.obj.Resources)
+
+    fig = figure("Stable")
+    first = renderer.render(fig, fmt="pdf", width=400, height=300, cache=False)
+    renderer.render(figure("something else"), fmt="pdf", width=400, height=300, cache=False)
+    second = renderer.render(fig, fmt="pdf", width=400, height=300, cache=False)
+    assert page(first) == page(second)
 
 
 @pytest.mark.parametrize("fmt", ["svg", "png"])
@@ -267,6 +295,19 @@ def test_chromium_gets_the_flags_this_machine_needs(renderer: ChartRenderer) -> 
         "--no-first-run",
     ):
         assert flag in flags
+
+
+def test_a_pdf_reports_charts_are_pdfs_except_in_pdfa_files() -> None:
+    dense = figure("scatter", points=2000, mode="markers")
+    assert print_format(dense, pdfa=False) == "pdf"
+    assert print_format(figure("line", points=36), pdfa=False) == "pdf"
+    assert print_format(dense, pdfa=True) == "png"
+    assert print_format(figure("line", points=36), pdfa=True) == "svg"
+
+
+def test_an_unknown_format_is_refused_naming_the_choices(renderer: ChartRenderer) -> None:
+    with pytest.raises(ValueError, match="'svg', 'png' or 'pdf'"):
+        renderer.submit(figure("x"), fmt="gif", width=10, height=10)  # type: ignore[arg-type]
 
 
 def test_preferred_format_is_svg_for_sparse_and_png_for_dense_charts() -> None:

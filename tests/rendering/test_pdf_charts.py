@@ -1,28 +1,26 @@
-"""Charts still being drawn when the PDF is laid out: the front part's process lays them out by
-their size and draws them as they are fed, and the file is the same as when every chart was
-there from the start."""
+"""Charts drawn as PDFs: laid out as placeholders while they are still being drawn, and placed
+into the report's file where WeasyPrint would have drawn them."""
 
 from __future__ import annotations
 
-import base64
 import dataclasses
 import io
-import logging
-import struct
-import threading
-from collections.abc import Iterator
+import shutil
+import subprocess
+import tempfile
 from concurrent.futures import Future
-from typing import Any
+from pathlib import Path
 
+import pikepdf
 import pytest
 import weasyprint
-from PIL import Image
-from weasyprint.images import get_image_from_uri
+from PIL import Image, ImageChops
+from pypdf import PdfReader
 
-from reportgen.rendering import forked, pdf, pdf_charts
+from reportgen.rendering import forked, pdf, pdf_charts, pdf_parts
 from reportgen.rendering.document import (
     CHART_SCHEME,
-    ChartMime,
+    PDF_CHART,
     ChartNotDrawn,
     Document,
     PendingChart,
@@ -31,7 +29,8 @@ from reportgen.rendering.images import ChartRenderer, ChartRenderError
 from reportgen.rendering.templates import TemplateLibrary
 from tests.rendering.documents import document
 from tests.rendering.documents import rendered_pdf as render
-from tests.rendering.test_chart_svg import PLOTLY_BARS
+
+PDFTOPPM = shutil.which("pdftoppm") or "pdftoppm"  # poppler-utils: scripts/system-packages.txt
 
 
 @pytest.fixture(scope="module")
@@ -39,172 +38,195 @@ def library() -> TemplateLibrary:
     return TemplateLibrary()
 
 
-def with_pending_charts(
-    doc: Document, *, width_off_by: int = 0
-) -> tuple[Document, list[Future[bytes]], list[bytes]]:
-    """`doc` with each chart image replaced by a pending one (not yet drawn), the futures to
-    complete, and the bytes to complete them with."""
-    blocks, futures, images = [], [], []
+def drawing(label: str, width_px: int, height_px: int) -> bytes:
+    """A chart as the chart browser would draw it: one page of the chart's size, a lime frame
+    (a colour no template uses) filling it, and its label as text."""
+    html = (
+        f"<style>@page {{ size: {width_px}px {height_px}px; margin: 0 }}"
+        "body { margin: 0 } div { box-sizing: border-box; height: 100vh; "
+        "border: 4px solid lime; font: 20px 'Liberation Sans' }</style>"
+        f"<div>{label}</div>"
+    )
+    data: bytes = weasyprint.HTML(string=html).write_pdf()
+    return data
+
+
+def with_drawn_charts(doc: Document, *, fail: int | None = None) -> tuple[Document, list[str]]:
+    """`doc` with each chart image replaced by a chart drawn as a PDF (pending, then drawn
+    with its label; chart number `fail` fails instead), and the labels."""
+    blocks, labels = [], []
     for original in doc.blocks:
         block, figure = original, original.figure
         if figure is not None and figure.image:
+            label = f"chart-{len(labels)}-drawn"
             future: Future[bytes] = Future()
-            if figure.mime == "image/png":
-                pixels = struct.unpack(">I", figure.image[16:20])[0]  # IHDR width
-                scale = pixels / figure.width_px
+            if len(labels) == fail:
+                future.set_exception(ChartRenderError("the chart could not be rendered: boom"))
             else:
-                scale = 1.0
+                future.set_result(drawing(label, figure.width_px, figure.height_px))
             chart = PendingChart(
                 f"{CHART_SCHEME}:{figure.id}",
-                figure.mime,
-                figure.width_px + width_off_by,
+                PDF_CHART,
+                figure.width_px,
                 figure.height_px,
-                scale,
+                1.0,
                 future,
             )
-            futures.append(future)
-            images.append(figure.image)
-            figure = dataclasses.replace(figure, image=b"", pending=chart)
+            labels.append(label)
+            figure = dataclasses.replace(figure, image=b"", mime=PDF_CHART, pending=chart)
             block = dataclasses.replace(block, figure=figure)
         blocks.append(block)
-    return dataclasses.replace(doc, blocks=tuple(blocks)), futures, images
+    return dataclasses.replace(doc, blocks=tuple(blocks)), labels
 
 
-def a_report() -> Document:
-    return document(rows=30)
+def lime_frames(data: bytes) -> list[tuple[int, tuple[int, int, int, int]]]:
+    """Each page's lime area (page number, pixel bounding box at 36 dpi), drawn by poppler."""
+    with tempfile.TemporaryDirectory() as folder:
+        subprocess.run(
+            [PDFTOPPM, "-r", "36", "-png", "-", f"{folder}/page"], input=data, check=True
+        )
+        frames = []
+        for number, path in enumerate(sorted(Path(folder).glob("page-*.png")), start=1):
+            with Image.open(path) as image:
+                r, g, b = image.convert("RGB").split()
+                lime = ImageChops.multiply(
+                    g.point(lambda v: 255 if v > 180 else 0),
+                    ImageChops.multiply(
+                        r.point(lambda v: 255 if v < 80 else 0),
+                        b.point(lambda v: 255 if v < 80 else 0),
+                    ),
+                )
+                box = lime.getbbox()
+            if box is not None:
+                frames.append((number, box))
+    return frames
+
+
+def page_text(data: bytes) -> str:
+    return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(data)).pages)
 
 
 def test_the_html_refers_to_pending_charts_by_their_uri(library: TemplateLibrary) -> None:
-    doc, _, _ = with_pending_charts(a_report())
+    doc, labels = with_drawn_charts(document(rows=30))
     html = library.render_html(doc)
-    assert f'src="{CHART_SCHEME}:' in html
+    assert html.count(f'src="{CHART_SCHEME}:') == len(labels) >= 2
     assert "data:image/svg+xml" not in html
-    # The offline HTML waits for them and embeds their bytes instead.
-    assert len(doc.pending_charts()) >= 2
 
 
-@pytest.mark.skipif(forked.usable_cores() < 2, reason="one usable core: no child to test")
-def test_a_front_laid_out_before_its_charts_exist_equals_one_with_charts_fetched(
-    library: TemplateLibrary, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
-) -> None:
-    doc, futures, images = with_pending_charts(a_report())
-    received: list[str] = []
-    receive = forked.Child.receive
-
-    def charts_drawn_once_laid_out(
-        child: forked.Child, kind: str, *, last: bool = False
-    ) -> forked.Message | None:
-        message = receive(child, kind, last=last)
-        received.append(message[0] if message else "nothing")
-        if kind == "laid":
-            # The child has laid the front out without a single chart: draw them now.
-            for future, image in zip(futures, images, strict=True):
-                future.set_result(image)
-        return message
-
-    monkeypatch.setattr(forked.Child, "receive", charts_drawn_once_laid_out)
-    with caplog.at_level(logging.WARNING, logger="reportgen.rendering"):
-        fed = render(doc, library)
-    monkeypatch.undo()
-    assert received == ["laid", "pdf"]  # the child's file, not a fallback
-    assert not caplog.records, caplog.text
-
-    # Laid out in this process, the charts fetched when their boxes are built.
-    monkeypatch.setattr(forked, "usable_cores", lambda: 1)
-    fetched = render(doc, library)
-    assert fed == fetched
-    assert fed.startswith(b"%PDF-")
-
-
-def test_a_chart_that_fails_to_draw_fails_the_render_with_its_error(
+def test_charts_are_placed_in_the_boxes_their_images_would_take(
     library: TemplateLibrary,
 ) -> None:
-    doc, futures, images = with_pending_charts(a_report())
-    futures[0].set_result(images[0])
-    futures[1].set_exception(ChartRenderError("the chart could not be rendered: boom"))
-    for future, image in zip(futures[2:], images[2:], strict=True):
-        future.set_result(image)
-    with pytest.raises(ChartRenderError, match="boom"):
-        pdf.render_pdf(
-            doc,
-            library.render_html(doc),
-            base_url=library.folder(doc.template),
-            allowed_roots=library.roots,
-        )
+    original = document(rows=30)
+    doc, labels = with_drawn_charts(original)
+    placed = render(doc, library)
 
-
-def test_a_chart_not_the_size_it_was_laid_out_with_is_laid_out_again(
-    library: TemplateLibrary, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
-) -> None:
-    doc, futures, images = with_pending_charts(a_report(), width_off_by=40)
-    for future, image in zip(futures, images, strict=True):
-        future.set_result(image)
-    with caplog.at_level(logging.WARNING, logger="reportgen.rendering"):
-        fed = render(doc, library)
-    assert "not the size it was laid out with" in caplog.text
-    monkeypatch.setattr(forked, "usable_cores", lambda: 1)
-    assert fed == render(doc, library)
-
-
-def weasyprint_image(data: bytes, mime: str) -> Any:
-    encoded = base64.b64encode(data).decode()
-    fetcher = pdf.ReportFetcher([])
-    return get_image_from_uri(
-        {}, fetcher, weasyprint.DEFAULT_OPTIONS, f"data:{mime};base64,{encoded}"
+    # The same charts as SVGs of the same size (a lime frame filling them), drawn by WeasyPrint.
+    svg_frame = (
+        '<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}">'
+        '<rect x="2" y="2" width="{iw}" height="{ih}" fill="none" stroke="lime" '
+        'stroke-width="4"/></svg>'
     )
+    blocks = []
+    for block in original.blocks:
+        figure = block.figure
+        if figure is not None and figure.image:
+            image = svg_frame.format(
+                w=figure.width_px,
+                h=figure.height_px,
+                iw=figure.width_px - 4,
+                ih=figure.height_px - 4,
+            ).encode()
+            figure = dataclasses.replace(figure, image=image, mime="image/svg+xml")
+            blocks.append(dataclasses.replace(block, figure=figure))
+        else:
+            blocks.append(block)
+    drawn = render(dataclasses.replace(original, blocks=tuple(blocks)), library)
+
+    assert len(lime_frames(placed)) == len(labels)
+    assert lime_frames(placed) == lime_frames(drawn)
+    text = page_text(placed)
+    assert all(label in text for label in labels)
+
+
+def test_the_file_is_the_same_from_the_child_and_from_this_process(
+    library: TemplateLibrary, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if forked.usable_cores() < 2:
+        pytest.skip("one usable core: no child to compare with")
+    doc, _ = with_drawn_charts(document(rows=30))
+    from_child = render(doc, library)
+    monkeypatch.setattr(forked, "usable_cores", lambda: 1)
+    here = render(doc, library)
+    assert from_child == here
+    assert from_child == render(doc, library)  # and from one render to the next
+
+
+def test_a_report_laid_out_in_one_piece_has_its_charts_placed_too(
+    library: TemplateLibrary, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    doc, labels = with_drawn_charts(document(rows=30))
+    in_parts = render(doc, library)
+    monkeypatch.setattr(pdf_parts, "split", lambda _html: None)
+    in_one_piece = render(doc, library)
+    assert lime_frames(in_one_piece) == lime_frames(in_parts)
+    assert all(label in page_text(in_one_piece) for label in labels)
+
+
+def test_no_placeholder_is_left_and_each_charts_fonts_have_their_own_tags(
+    library: TemplateLibrary,
+) -> None:
+    doc, labels = with_drawn_charts(document(rows=30))
+    with pikepdf.open(io.BytesIO(render(doc, library))) as placed:
+        assert not [
+            obj
+            for obj in placed.objects
+            if isinstance(obj, pikepdf.Stream) and pdf_charts.PLACEHOLDER_KEY in obj
+        ]
+        fonts = [
+            str(obj.FontName)
+            for obj in placed.objects
+            if isinstance(obj, pikepdf.Dictionary) and obj.get("/Type") == "/FontDescriptor"
+        ]
+    # Every chart drew its label in a subset that WeasyPrint tagged alike in each drawing.
+    assert len(fonts) >= len(labels)
+    assert len(set(fonts)) == len(fonts), fonts
+
+
+def test_a_chart_that_fails_to_draw_fails_the_render_naming_it(library: TemplateLibrary) -> None:
+    doc, _ = with_drawn_charts(document(rows=30), fail=1)
+    with pytest.raises(ChartRenderError, match="boom"):
+        render(doc, library)
+
+
+def test_a_drawing_that_is_not_a_pdf_is_not_placed_and_says_which(
+    library: TemplateLibrary,
+) -> None:
+    doc, _ = with_drawn_charts(document(rows=30))
+    chart = doc.pending_charts()[0]
+    with pikepdf.open(io.BytesIO(render(doc, library))) as placed:
+        assert pdf_charts.place(placed, {}) == 0  # nothing left to place
+    fetcher = pdf.ReportFetcher(library.roots, {chart.uri: chart})
+    page = weasyprint.HTML(string=f'<img src="{chart.uri}">', url_fetcher=fetcher)
+    rendered = page.render(cache=pdf_charts.placeholders([chart]))
+    with pikepdf.open(io.BytesIO(rendered.write_pdf())) as waiting:
+        with pytest.raises(pdf_charts.ChartNotPlaced, match=f"{chart.uri}.*not a PDF"):
+            pdf_charts.place(waiting, {chart.uri: b"<svg/>"})
+        with pytest.raises(pdf_charts.ChartNotPlaced, match=f"no drawing of the chart {chart.uri}"):
+            pdf_charts.place(waiting, {})
 
 
 @pytest.mark.parametrize(("resolution", "font_size"), [(1, 12), (1.5, 9), (2, 16)])
-def test_deferred_charts_report_the_size_weasyprint_reads_from_the_image(
+def test_a_placeholder_takes_the_size_weasyprint_reads_from_the_charts_svg(
     resolution: float, font_size: float
 ) -> None:
-    png = io.BytesIO()
-    Image.new("RGB", (1360, 760), "white").save(png, format="PNG")  # kaleido's 2x PNG
-    svg = PLOTLY_BARS.read_bytes()  # width="680" height="380"
-    cases: list[tuple[bytes, ChartMime, float]] = [
-        (png.getvalue(), "image/png", 2.0),
-        (svg, "image/svg+xml", 1.0),
-    ]
-    for data, mime, scale in cases:
-        chart = PendingChart(f"{CHART_SCHEME}:x", mime, 680, 380, scale, Future())
-        deferred = pdf_charts.DeferredChart(chart).get_intrinsic_size(resolution, font_size)
-        real = weasyprint_image(data, mime).get_intrinsic_size(resolution, font_size)
-        assert deferred == real, mime
-
-
-def test_a_child_is_told_when_its_feed_fails_and_the_parent_takes_over(
-    caplog: pytest.LogCaptureFixture,
-) -> None:
-    def work(send: forked.Send, receive: forked.Receive) -> None:
-        send(("got", receive("chart")))
-
-    def failing(_stopping: threading.Event) -> Iterator[forked.Message]:
-        raise OSError("the chart browser went away")
-        yield ("chart", "never")  # pragma: no cover - makes this a generator
-
-    job = forked.Child.start(work, "fed")
-    if job is None:
-        pytest.skip("one usable core: no child")
-    try:
-        job.feed(failing)
-        with caplog.at_level(logging.WARNING, logger="reportgen.rendering"):
-            assert job.receive("got") is None
-    finally:
-        job.stop()
-    assert "the chart browser went away" in caplog.text
-
-
-def test_stopping_a_child_stops_a_feed_still_waiting_for_its_chart() -> None:
-    never: Future[bytes] = Future()  # a chart whose drawing never ends
-    chart = PendingChart(f"{CHART_SCHEME}:slow", "image/svg+xml", 10, 10, 1.0, never)
-    job = forked.Child.start(lambda send, receive: send(("done",)), "slow")
-    if job is None:
-        pytest.skip("one usable core: no child")
-    job.feed(pdf_charts.feed([chart]))
-    assert job.receive("done", last=True) is not None
-    job.stop()
-    assert job._feeder is not None
-    assert not job._feeder.is_alive()
+    svg = b'<svg xmlns="http://www.w3.org/2000/svg" width="680" height="380"></svg>'
+    chart = PendingChart(f"{CHART_SCHEME}:x", PDF_CHART, 680, 380, 1.0, Future())
+    placeholder = pdf_charts.ChartPlaceholder(chart).get_intrinsic_size(resolution, font_size)
+    fetcher = pdf.ReportFetcher([])
+    real = weasyprint.images.get_image_from_uri(
+        {}, fetcher, weasyprint.DEFAULT_OPTIONS, "data:image/svg+xml;utf8," + svg.decode()
+    ).get_intrinsic_size(resolution, font_size)
+    assert placeholder == real
 
 
 def test_closing_the_renderer_ends_the_wait_for_charts_it_will_not_draw() -> None:
@@ -213,22 +235,15 @@ def test_closing_the_renderer_ends_the_wait_for_charts_it_will_not_draw() -> Non
     waiting: Future[bytes] = Future()
     renderer._drawing["key"] = waiting
     renderer.close()
-    chart = PendingChart(f"{CHART_SCHEME}:key", "image/svg+xml", 10, 10, 1.0, waiting)
+    chart = PendingChart(f"{CHART_SCHEME}:key", PDF_CHART, 10, 10, 1.0, waiting)
     with pytest.raises(ChartNotDrawn):
         chart.result(timeout_s=5)
-
-
-def test_an_inbox_keeps_charts_fed_out_of_order() -> None:
-    fed = iter([("chart", "b", b"B"), ("chart", "a", b"A")])
-    inbox = pdf_charts.Inbox(lambda kind: next(fed))
-    assert inbox.bytes_of("a") == b"A"
-    assert inbox.bytes_of("b") == b"B"
 
 
 def test_a_chart_uri_that_is_none_of_the_reports_charts_is_refused_by_name(
     library: TemplateLibrary,
 ) -> None:
-    doc = a_report()
+    doc = document(rows=30)
     html = library.render_html(doc).replace("</body>", f'<img src="{CHART_SCHEME}:nope"></body>')
     with pytest.raises(pdf.ResourceRefused, match="none of its charts"):
         pdf.render_pdf(

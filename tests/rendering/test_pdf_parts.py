@@ -120,11 +120,11 @@ def test_cores_are_bounded_by_the_containers_cpu_quota(tmp_path: Path) -> None:
 
 
 def _dies(*_args: object) -> Callable[..., None]:
-    return lambda _send, _receive: os._exit(3)
+    return lambda _send: os._exit(3)
 
 
 def _fails(*_args: object) -> Callable[..., None]:
-    def work(_send: object, _receive: object) -> None:
+    def work(_send: object) -> None:
         raise RuntimeError("boom")
 
     return work
@@ -132,11 +132,11 @@ def _fails(*_args: object) -> Callable[..., None]:
 
 def _hangs(*_args: object) -> Callable[..., None]:
     # Never set: the parent's deadline ends it.
-    return lambda _send, _receive: threading.Event().wait()
+    return lambda _send: threading.Event().wait()
 
 
 def _garbles(*_args: object) -> Callable[..., None]:
-    def work(send: Callable[[object], None], _receive: object) -> None:
+    def work(send: Callable[[object], None]) -> None:
         send(("laid", "nine", None))  # the right kind, unusable content
 
     return work

@@ -18,7 +18,14 @@ from reportgen.errors import InternalError
 Direction = Literal["up", "down", "flat"]
 
 
-ChartMime = Literal["image/svg+xml", "image/png"]
+ChartFormat = Literal["svg", "png", "pdf"]
+"""What the chart browser draws a chart as (`reportgen.rendering.images`)."""
+
+ChartMime = Literal["image/svg+xml", "image/png", "application/pdf"]
+
+PDF_CHART = "application/pdf"
+"""A chart drawn as a one-page PDF: placed into the report's PDF after layout
+(`reportgen.rendering.pdf_charts`), never drawn by WeasyPrint or shown in a browser."""
 
 CHART_SCHEME = "reportgen-chart"
 """The URI scheme of a chart image in a report's HTML for the PDF: ``reportgen-chart:<hash>``."""
@@ -41,7 +48,7 @@ class PendingChart:
     mime: ChartMime
     width_px: int
     height_px: int
-    scale: float  # a PNG has width_px × scale pixels; an SVG's size is its CSS size
+    scale: float  # a PNG has width_px × scale pixels; an SVG's or a PDF's size is its CSS size
     future: Future[bytes] = field(compare=False, repr=False)
 
     def result(self, timeout_s: float | None = None) -> bytes:
@@ -56,7 +63,7 @@ class PendingChart:
 class FigureImage:
     """A chart, as a static image for the PDF and as plotly JSON for interactive HTML.
 
-    `image` holds the bytes, or is empty while `pending` is still being drawn.
+    `image` holds the bytes (SVG or PNG), or is empty while `pending` is still being drawn.
     """
 
     id: str
@@ -69,10 +76,6 @@ class FigureImage:
     caption: str = ""
     empty: bool = False  # the query returned no rows: the image says "No data for this selection"
     pending: PendingChart | None = None
-
-    def image_bytes(self) -> bytes:
-        """The image, waiting for it if it is still being drawn."""
-        return self.pending.result() if self.pending is not None else self.image
 
 
 @dataclass(frozen=True)

@@ -3,15 +3,13 @@
 `reportgen.rendering.pdf` lays the front part of a long report out in a child while it lays
 out the rest itself (ADR 0006). The child is forked, so it starts with the parent's imports,
 fonts and data, and nothing has to be pickled to it; it sends its results back through a
-pipe, one message at a time, and leaves with ``os._exit``. What the parent learns after the
-fork (chart images still being drawn) it feeds to the child through a second pipe.
+pipe, one message at a time, and leaves with ``os._exit``.
 
 Whoever starts a child must be ready to do its work: a child that cannot start (one core, no
 process or file left), dies, hangs past `DEADLINE_S`, raises or sends garbage yields None
 from `receive`, and is stopped.
 
-    child = Child.start(work, "pdf-front")      # work(send, receive) runs in the child
-    child.feed(messages)                         # sent from a thread, as they come
+    child = Child.start(work, "pdf-front")      # work(send) runs in the child
     laid = child.receive("laid") if child else None
     ...
     child.stop()
@@ -24,28 +22,17 @@ import gc
 import logging
 import multiprocessing
 import os
-import threading
 import time
 import warnings
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 Message = tuple[Any, ...]
-"""What a child sends or is fed: its kind first, e.g. ("laid", 9, {...})."""
+"""What a child sends: its kind first, e.g. ("laid", 9, {...})."""
 
 Send = Callable[[Message], None]
-Receive = Callable[[str], Message]
-"""In the child: the next message the parent fed it, which must be of the kind named (else
-`Unfed` is raised)."""
-Work = Callable[[Send, Receive], None]
-
-
-class Unfed(BaseException):
-    """The parent fed the child something else than it waited for, or stopped feeding it.
-
-    A BaseException: it must end the child's work, not be caught on the way as a failed
-    resource (WeasyPrint logs and skips an image whose fetch raises an Exception)."""
+Work = Callable[[Send], None]
 
 
 DEADLINE_S = 600.0
@@ -53,9 +40,6 @@ DEADLINE_S = 600.0
 this only stops one that hangs (a lock inherited at the fork, say). It is longer than a
 run's whole render stage (`Settings.render_timeout_s`, 300 s by default), so it never cuts a
 healthy layout short."""
-
-FEEDER_STOP_S = 5.0
-"""How long `stop` waits for the feeding thread, which checks for it at least twice a second."""
 
 RELAYED_LOGGERS = ("weasyprint", "fontTools")
 """Loggers whose records the child sends back for the parent to log."""
@@ -66,12 +50,9 @@ _log = logging.getLogger(__name__)
 class Child:
     """A forked child running `work(send)`; the parent reads its messages in order."""
 
-    def __init__(self, process: Any, connection: Any, inbox: Any, name: str) -> None:
+    def __init__(self, process: Any, connection: Any, name: str) -> None:
         self._process = process
         self._connection = connection
-        self._inbox = inbox  # the parent's end of the pipe that feeds the child
-        self._feeder: threading.Thread | None = None
-        self._stopping = threading.Event()  # set by stop: the feeder ends
         self._name = name
         self._deadline = time.monotonic() + DEADLINE_S
         self._done = False  # the child said "done": it is on its way out
@@ -88,15 +69,8 @@ class Child:
         except OSError as exc:
             _log.warning("%s runs in this process: no pipe (%s)", name, exc)
             return None
-        try:
-            fed, inbox = context.Pipe(duplex=False)
-        except OSError as exc:
-            _log.warning("%s runs in this process: no pipe (%s)", name, exc)
-            receiver.close()
-            sender.close()
-            return None
         process = context.Process(
-            target=_child, args=(sender, fed, (receiver, inbox), work), name=f"reportgen-{name}"
+            target=_child, args=(sender, receiver, work), name=f"reportgen-{name}"
         )
         try:
             with warnings.catch_warnings():
@@ -107,43 +81,11 @@ class Child:
                 process.start()
         except OSError as exc:  # out of processes or memory: the fork failed
             _log.warning("%s runs in this process: no child (%s)", name, exc)
-            for end in (receiver, sender, fed, inbox):
-                end.close()
+            receiver.close()
+            sender.close()
             return None
         sender.close()
-        fed.close()
-        return cls(process, receiver, inbox, name)
-
-    def feed(self, messages: Callable[[threading.Event], Iterable[Message]]) -> None:
-        """Send the messages `messages(stopping)` yields to the child, from a thread, each as
-        soon as it is yielded (it may wait: a chart still being drawn). The iterable must end
-        soon after `stopping` is set, which `stop` does. An iterable that fails tells the
-        child so ("unfed"); a child that is gone ends the feed quietly."""
-        if self._feeder is not None:
-            raise RuntimeError(f"{self._name} is already being fed")
-        inbox, stopping = self._inbox, self._stopping
-
-        def run() -> None:
-            try:
-                produced = iter(messages(stopping))
-                while True:
-                    try:
-                        message = next(produced)
-                    except StopIteration:
-                        return
-                    except Exception as exc:  # noqa: BLE001 - the iterable failed: tell the child
-                        with contextlib.suppress(OSError, ValueError):
-                            inbox.send(("unfed", f"{type(exc).__name__}: {exc}"))
-                        return
-                    try:
-                        inbox.send(message)
-                    except (OSError, ValueError):  # the child left, or was stopped
-                        return
-            finally:
-                inbox.close()  # the feeder's to close: no other thread writes to it
-
-        self._feeder = threading.Thread(target=run, name=f"{self._name}-feeder", daemon=True)
-        self._feeder.start()
+        return cls(process, receiver, name)
 
     def receive(self, kind: str, *, last: bool = False) -> Message | None:
         """The next message if it is of `kind`, else None (the child failed and is stopped).
@@ -171,8 +113,7 @@ class Child:
         return None
 
     def stop(self) -> None:
-        """Reap the child; one that has not sent everything by now is killed at once. The
-        feeding thread ends with it (its writes fail once the child is gone)."""
+        """Reap the child; one that has not sent everything by now is killed at once."""
         self._connection.close()
         if not self._done:
             self._process.kill()
@@ -181,13 +122,6 @@ class Child:
             self._process.kill()
             self._process.join()
         self._process.close()
-        self._stopping.set()
-        if self._feeder is None:
-            self._inbox.close()
-        else:
-            self._feeder.join(FEEDER_STOP_S)
-            if self._feeder.is_alive():
-                _log.warning("%s: its feeder did not stop within %s s", self._name, FEEDER_STOP_S)
 
 
 class _Relay(logging.Handler):
@@ -201,7 +135,7 @@ class _Relay(logging.Handler):
         self._send(("log", record.name, record.levelno, record.getMessage()))
 
 
-def _child(connection: Any, fed: Any, parents_ends: tuple[Any, ...], work: Work) -> None:
+def _child(connection: Any, parents_end: Any, work: Work) -> None:
     """The child's whole life: run `work`, and leave at once with os._exit (no exit handlers,
     no flushing of files shared with the parent)."""
     code = 1
@@ -210,15 +144,14 @@ def _child(connection: Any, fed: Any, parents_ends: tuple[Any, ...], work: Work)
         # wait on locks that threads of the parent held at the fork.
         gc.freeze()
         _first_to_go()
-        for end in parents_ends:  # so that the feed pipe ends when the parent's end closes
-            end.close()
+        parents_end.close()
         relay = _Relay(connection.send)
         for name in RELAYED_LOGGERS:
             logger = logging.getLogger(name)
             logger.handlers = [relay]  # the parent's handlers write to copies of its files
             logger.propagate = False
         try:
-            work(connection.send, _receiver(fed, time.monotonic() + DEADLINE_S))
+            work(connection.send)
             code = 0
         except BaseException as exc:  # noqa: BLE001 - the parent does the work and raises
             connection.send(("failed", f"{type(exc).__name__}: {exc}"))
@@ -226,22 +159,6 @@ def _child(connection: Any, fed: Any, parents_ends: tuple[Any, ...], work: Work)
         pass
     finally:
         os._exit(code)
-
-
-def _receiver(fed: Any, deadline: float) -> Receive:
-    """The child's `Receive`: the next message fed to it, by `deadline` (monotonic)."""
-
-    def receive(kind: str) -> Message:
-        try:
-            ready = fed.poll(max(0.0, deadline - time.monotonic()))
-            message: Message = fed.recv() if ready else ("unfed", "nothing fed in time")
-        except (EOFError, OSError) as exc:
-            raise Unfed(f"the parent stopped feeding ({exc!r})") from None
-        if message[0] != kind:
-            raise Unfed(f"fed {message[0]!r} instead of {kind!r}: {message[1:]!r:.200}")
-        return message
-
-    return receive
 
 
 def _first_to_go() -> None:

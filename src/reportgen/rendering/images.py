@@ -15,7 +15,9 @@ normalised by `reportgen.rendering.chart_svg` (attributes sorted, styles as attr
 from Chromium's software rasteriser are stable on one machine (fonts and Chromium version are
 part of the result).
 
-SVG or PNG: `preferred_format` picks per figure from WeasyPrint's measured cost of each.
+A PDF report's charts are drawn as PDFs and placed after layout (`reportgen.rendering.
+pdf_charts`); where WeasyPrint draws them itself (PDF/A), `preferred_format` picks SVG or PNG
+per figure from WeasyPrint's measured cost of each: `print_format` says which.
 
     renderer = chart_renderer()
     svg = renderer.render(fig, fmt=preferred_format(fig), width=680, height=380)
@@ -38,16 +40,22 @@ from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import kaleido
 from choreographer.browsers.chromium import Chromium
 
 from reportgen.errors import ConfigurationError, InternalError
 from reportgen.rendering import chart_svg
-from reportgen.rendering.document import CHART_SCHEME, ChartMime, ChartNotDrawn, PendingChart
+from reportgen.rendering.document import (
+    CHART_SCHEME,
+    ChartFormat,
+    ChartMime,
+    ChartNotDrawn,
+    PendingChart,
+)
 
-ImageFormat = Literal["svg", "png"]
+ImageFormat = ChartFormat
 
 DEFAULT_CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_FIX = "install Chromium: `make system` or `apt-get install chromium`"
@@ -325,16 +333,16 @@ class ChartRenderer:
         The same figure asked for again while it is being drawn gets the same pending image,
         not a second drawing.
         """
-        if fmt not in ("svg", "png"):
-            raise ValueError(f"fmt must be 'svg' or 'png', not {fmt!r}")
-        if fmt == "svg":
-            scale = 1.0  # an SVG's size is its CSS size: scale would only change the intrinsic size
+        if fmt not in _MIMES:
+            raise ValueError(f"fmt must be 'svg', 'png' or 'pdf', not {fmt!r}")
+        if fmt != "png":
+            scale = 1.0  # a vector chart's size is its CSS size: scale would only change that
         figure_json = _figure_json(fig)  # serialised here: the figure never crosses threads
         key = _cache_key(figure_json, fmt, width, height, scale)
 
         def pending(future: concurrent.futures.Future[bytes]) -> PendingChart:
-            mime: ChartMime = "image/svg+xml" if fmt == "svg" else "image/png"
-            return PendingChart(f"{CHART_SCHEME}:{key}", mime, width, height, scale, future)
+            uri = f"{CHART_SCHEME}:{key}"
+            return PendingChart(uri, _MIMES[fmt], width, height, scale, future)
 
         if cache and (hit := self._cache.get(key)) is not None:
             self.stats.cache_hits += 1
@@ -581,6 +589,21 @@ def _explain(exc: BaseException, timeout_s: float, *, retried: bool = False) -> 
             "simplify it (fewer points) or allow a longer timeout"
         )
     return ChartRenderError(f"the chart could not be rendered{again}: {exc}")
+
+
+_MIMES: dict[str, ChartMime] = {
+    "svg": "image/svg+xml",
+    "png": "image/png",
+    "pdf": "application/pdf",
+}
+
+
+def print_format(fig: Any, *, pdfa: bool) -> ImageFormat:
+    """What a PDF report's chart is drawn as: a PDF, placed into the report's file after
+    layout (Chromium's vector drawing, faster than WeasyPrint drawing the SVG); in a PDF/A
+    file, which WeasyPrint writes in one piece and declares conformant, what WeasyPrint draws
+    best (`preferred_format`): Chromium's PDF output is not checked against PDF/A here."""
+    return preferred_format(fig) if pdfa else "pdf"
 
 
 def preferred_format(fig: Any) -> ImageFormat:

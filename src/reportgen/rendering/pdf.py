@@ -23,13 +23,20 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 from urllib.request import url2pathname
 
+import pikepdf
 import weasyprint
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
 from reportgen.errors import InvalidInput
 from reportgen.rendering import pdf_charts, pdf_parts
-from reportgen.rendering.document import CHART_SCHEME, ChartNotDrawn, Document, PendingChart
-from reportgen.rendering.forked import Child, Receive, Send, Work
+from reportgen.rendering.document import (
+    CHART_SCHEME,
+    PDF_CHART,
+    ChartNotDrawn,
+    Document,
+    PendingChart,
+)
+from reportgen.rendering.forked import Child, Send, Work
 
 PRODUCER = "reportgen"
 
@@ -55,26 +62,28 @@ def _refusal(url: str) -> str:
 
 
 class ReportFetcher(URLFetcher):  # type: ignore[misc]  # weasyprint ships no type hints
-    """Fetches ``data:`` URIs, files under the allowed folders and the report's charts (by
-    their ``reportgen-chart:`` URIs), and nothing else."""
+    """Fetches ``data:`` URIs, files under the allowed folders and the report's SVG and PNG
+    charts (by their ``reportgen-chart:`` URIs, from `drawn`), and nothing else. A chart drawn
+    as a PDF is never fetched: it is laid out as a placeholder (`pdf_charts`)."""
 
     def __init__(
         self,
         allowed_roots: Sequence[Path],
         charts: Mapping[str, PendingChart] | None = None,
-        chart_bytes: pdf_charts.ChartBytes | None = None,
+        drawn: Mapping[str, bytes] | None = None,
     ) -> None:
         super().__init__(allowed_protocols=("data", "file"))
         self.allowed_roots = tuple(root.resolve() for root in allowed_roots)
         self.charts = dict(charts or {})
-        self.chart_bytes = chart_bytes or pdf_charts.chart_bytes_of(self.charts)
+        self.drawn = dict(drawn or {})
         self.refused: list[str] = []
 
     def fetch(self, url: str, headers: Any = None) -> URLFetcherResponse:
         chart = self.charts.get(url)
-        if chart is not None:
-            body = self.chart_bytes(url)
-            return URLFetcherResponse(url, body=body, headers={"Content-Type": chart.mime})
+        if chart is not None and url in self.drawn and chart.mime != PDF_CHART:
+            return URLFetcherResponse(
+                url, body=self.drawn[url], headers={"Content-Type": chart.mime}
+            )
         scheme = urlsplit(url).scheme.lower()
         if scheme == "data":
             return super().fetch(url, headers)
@@ -116,17 +125,23 @@ def render_pdf(
     base = base_url.resolve().as_uri() + "/"
     parts = None if document.pdfa else pdf_parts.split(html)
     if parts is None:
-        _drawn(document)  # laid out in one piece: wait for the charts before taking the lock
+        # Laid out in one piece: wait for the charts WeasyPrint draws before taking the lock.
+        _drawn(document, placed=False)
     with _layout_lock, _fewer_collections():
         if parts is not None:
             try:
                 return _render_parts(document, parts, base, allowed_roots)
             except pdf_parts.CannotSplit as exc:
                 _log.info("laying the report out in one piece: %s", exc)
-        fetcher = ReportFetcher(allowed_roots, _drawn(document))
-        rendered = _layout(document, html, base, fetcher)
+        charts = _charts(document)
+        fetcher = ReportFetcher(allowed_roots, charts, _drawn(document, placed=False))
+        rendered = _layout(document, html, base, fetcher, _placeholders(charts))
         data: bytes = rendered.write_pdf(attachments=_attachments(document), **_options(document))
         _refuse(fetcher.refused)
+        if any(chart.mime == PDF_CHART for chart in charts.values()):
+            with pikepdf.open(io.BytesIO(data)) as laid:
+                pdf_charts.place(laid, _drawn(document))
+                data = pdf_parts.saved(laid)
         return data
 
 
@@ -142,12 +157,14 @@ def _layout(
     html: str,
     base: str,
     fetcher: ReportFetcher,
-    images: dict[str, Any] | None = None,
+    images: Mapping[str, Any] | None = None,
 ) -> Any:
-    """`html` laid out; `images`, WeasyPrint's image cache by URL, may hold deferred charts."""
+    """`html` laid out; `images` are chart placeholders by URL (WeasyPrint's image cache)."""
     page = _ReportHTML(string=html, base_url=base, url_fetcher=fetcher)
     rendered = page.render(
-        color_profiles=_color_profiles(document), cache=images, **_options(document)
+        color_profiles=_color_profiles(document),
+        cache=dict(images or {}),  # WeasyPrint adds what it fetches: a cache of this layout's
+        **_options(document),
     )
     _set_metadata(rendered, document)
     return rendered
@@ -158,27 +175,36 @@ CHART_WAIT_S = 300.0
 renderer, retry included: this only ends a wait for a renderer that went away)."""
 
 
-def _drawn(document: Document) -> dict[str, PendingChart]:
-    """The document's charts by URI, once every one is drawn: a chart that failed raises its
-    error here, naming the chart, before layout (WeasyPrint would log a failed image and
-    leave it out of the page)."""
+def _charts(document: Document) -> dict[str, PendingChart]:
+    return {chart.uri: chart for chart in document.pending_charts()}
+
+
+def _placeholders(charts: Mapping[str, PendingChart]) -> dict[str, pdf_charts.ChartPlaceholder]:
+    return pdf_charts.placeholders(c for c in charts.values() if c.mime == PDF_CHART)
+
+
+def _drawn(document: Document, *, placed: bool = True) -> dict[str, bytes]:
+    """The document's charts' drawings by URI, once every one is drawn (without `placed`:
+    only those WeasyPrint draws itself, SVG and PNG). A chart that failed raises its error
+    here, naming the chart, before WeasyPrint could log a failed image and leave it out."""
     deadline = time.monotonic() + CHART_WAIT_S
-    charts: dict[str, PendingChart] = {}
+    drawings: dict[str, bytes] = {}
     for block in document.blocks:
         figure = block.figure
         if figure is None or figure.pending is None:
             continue
         chart = figure.pending
+        if chart.mime == PDF_CHART and not placed:
+            continue
         try:
-            chart.result(timeout_s=max(0.0, deadline - time.monotonic()))
+            drawings[chart.uri] = chart.result(timeout_s=max(0.0, deadline - time.monotonic()))
         except TimeoutError:
             raise ChartNotDrawn(
                 f"the chart “{figure.title}” was not drawn within {CHART_WAIT_S:.0f} s"
             ) from None
         except Exception as exc:
             raise _naming(exc, figure.title) from exc
-        charts[chart.uri] = chart
-    return charts
+    return drawings
 
 
 def _naming(error: Exception, title: str) -> Exception:
@@ -214,18 +240,17 @@ def _render_parts(
 ) -> bytes:
     """The front in a child process (or here), the back and the stamp here, then joined.
 
-    The child starts while the chart browser may still be drawing: it lays the front out
-    with each chart's size and is fed the charts' bytes as they are drawn.
+    The child starts while the chart browser may still be drawing: charts drawn as PDFs are
+    laid out as placeholders and filled in when the parts are joined, so no part waits for
+    them (only for SVG and PNG charts, which WeasyPrint draws itself).
     """
-    charts = {chart.uri: chart for chart in document.pending_charts()}
-    fetcher = ReportFetcher(allowed_roots, charts)
+    charts = _charts(document)
+    fetcher = ReportFetcher(allowed_roots, charts, _drawn(document, placed=False))
+    images = _placeholders(charts)
     options = _options(document)
-    work = _front_work(document, parts.front, base, allowed_roots, tuple(charts.values()))
-    job = Child.start(work, "pdf-front")
+    job = Child.start(_front_work(document, parts.front, base, fetcher, images), "pdf-front")
     try:
-        if job is not None and charts:
-            job.feed(pdf_charts.feed(charts.values()))
-        back = _laid(_layout(document, parts.back, base, fetcher), options)
+        back = _laid(_layout(document, parts.back, base, fetcher, images), options)
         covers = pdf_parts.back_cover_pages(parts, back)
         laid = job.receive("laid") if job is not None else None
         if laid is not None and not _shaped(laid, int, dict):
@@ -233,8 +258,7 @@ def _render_parts(
             laid = None  # not what _front_work sends: lay the front out here
         front: pdf_parts.Laid | None = None
         if laid is None:
-            _drawn(document)
-            front = _laid(_layout(document, parts.front, base, fetcher), options)
+            front = _laid(_layout(document, parts.front, base, fetcher, images), options)
             laid = ("laid", front.pages, front.anchors)
         kept = pdf_parts.front_kept(parts, pdf_parts.Laid(b"", laid[2], laid[1]))
         stamp_html = parts.stamp(len(kept) + back.pages, covers)
@@ -245,14 +269,13 @@ def _render_parts(
                 front = pdf_parts.Laid(written[1], laid[2], laid[1])
                 fetcher.refused.extend(written[2])
             else:
-                _drawn(document)
-                front = _laid(_layout(document, parts.front, base, fetcher), options)
+                front = _laid(_layout(document, parts.front, base, fetcher, images), options)
     finally:
         if job is not None:
             job.stop()
-    _drawn(document)  # every chart was drawn (the child cannot have drawn one that was not)
+    drawings = _drawn(document)  # names a chart that failed
     _refuse(fetcher.refused)
-    return pdf_parts.join(parts, front, back, stamp)
+    return pdf_parts.join(parts, front, back, stamp, drawings)
 
 
 def _shaped(message: tuple[Any, ...], *types: type) -> bool:
@@ -266,23 +289,16 @@ def _front_work(
     document: Document,
     html: str,
     base: str,
-    allowed_roots: list[Path],
-    charts: tuple[PendingChart, ...],
+    fetcher: ReportFetcher,
+    images: Mapping[str, pdf_charts.ChartPlaceholder],
 ) -> Work:
-    """What the child does with the front: lay it out (charts by their size), report its
-    pages, draw it as the charts it is fed arrive, and send it."""
+    """What the child does with the front: lay it out, report its pages, and send its file.
+    It needs no chart that is still being drawn: `fetcher` holds those WeasyPrint draws."""
 
-    def work(send: Send, receive: Receive) -> None:
-        inbox = pdf_charts.Inbox(receive)
-        fetcher = ReportFetcher(allowed_roots, {c.uri: c for c in charts}, inbox.bytes_of)
-        images = pdf_charts.deferred(charts)
-        rendered = _layout(document, html, base, fetcher, dict(images))
+    def work(send: Send) -> None:
+        rendered = _layout(document, html, base, fetcher, images)
         send(("laid", len(rendered.pages), _anchor_pages(rendered)))
-        options = _options(document)
-        drawing = {**weasyprint.DEFAULT_OPTIONS, **options}
-        for image in images.values():
-            image.ready_to_draw(fetcher, rendered.font_config, drawing)
-        send(("pdf", rendered.write_pdf(**options), fetcher.refused))
+        send(("pdf", rendered.write_pdf(**_options(document)), fetcher.refused))
 
     return work
 

@@ -1,153 +1,120 @@
-"""Chart images in the PDF: laid out before they are drawn, drawn once their bytes arrive.
+"""Charts in the PDF as the chart browser's own vector drawings, placed after layout.
 
-A report's HTML refers to each chart by its ``reportgen-chart:`` URI while the chart browser
-may still be drawing it (`reportgen.rendering.document.PendingChart`). Layout needs only a
-chart's size, which is known from the figure; its bytes are needed only when its page is
-drawn. So the process that lays out the PDF's front part (`reportgen.rendering.pdf`) is
-started as soon as the data is in, and is fed each chart as the browser finishes it.
+Chromium prints a plotly figure to a one-page PDF (vector paths, real text in an embedded
+font subset) faster than WeasyPrint draws the same chart from its SVG, mark by mark and letter
+by letter. So a PDF report's charts are drawn as PDFs (`reportgen.rendering.images`, format
+``"pdf"``) and never pass through WeasyPrint:
 
-`DeferredChart` is what WeasyPrint lays out meanwhile: an image with the chart's intrinsic
-size whose ``draw`` builds WeasyPrint's own image from the chart's URI (through the report's
-URL fetcher, which by then has the bytes) and draws that. The same URI gives WeasyPrint the
-same image object a direct fetch would have, so the PDF has the same bytes either way
-(tests/rendering/test_pdf_charts.py compares them).
+- Layout needs only a chart's size, known from its figure. WeasyPrint lays the report out with
+  each chart as a `ChartPlaceholder`: an image of the chart's intrinsic size that draws an
+  empty form XObject where the chart goes, marked with the chart's URI.
+- `place` then fills each marked form with the chart's page: its content stream and
+  resources, scaled from the chart's page into the box WeasyPrint laid out. The chart's fonts
+  get subset tags of their own (every chart names its subset ``AAAAAA+``).
 
-Relies on WeasyPrint's image protocol (``get_intrinsic_size``, ``draw``) and on its
-`get_image_from_uri`, both stable across WeasyPrint 60-70; a WeasyPrint that changed them
-would fail the comparison test, and a size that does not match the drawn image fails the
-render of that part, which is then laid out again with the images fetched directly.
+So the process that lays a part out never waits for a chart, and the same figure gives the
+same bytes (Chromium's page content is stable; its file's dates are not copied).
+
+Relies on WeasyPrint's image protocol (``get_intrinsic_size``, ``draw``) and its drawing
+stream's ``add_group`` (a form XObject), both stable across WeasyPrint 60-70; a placeholder
+that is not where the tests expect it fails tests/rendering/test_pdf_charts.py.
 """
 
 from __future__ import annotations
 
-import functools
-import threading
-from collections.abc import Callable, Iterable, Iterator, Mapping
+import io
+from collections.abc import Iterable, Mapping
+from decimal import Decimal
 from typing import Any
 
-from weasyprint.images import get_image_from_uri
+import pikepdf
+import pydyf
 
+from reportgen.errors import InternalError
 from reportgen.rendering.document import PendingChart
-from reportgen.rendering.forked import Message, Receive
+from reportgen.rendering.pdf_fonts import retag_fonts
+
+PLACEHOLDER_KEY = "/ReportgenChart"
+"""The key marking a placeholder form: its value is the chart's URI."""
 
 
-class ChartNotDrawable(RuntimeError):
-    """A deferred chart could not be drawn as it was laid out."""
+class ChartNotPlaced(InternalError):
+    """A chart's placeholder could not be filled with its drawing."""
 
 
-class DeferredChart:
-    """A chart WeasyPrint lays out by its size and draws once its bytes have arrived."""
+class ChartPlaceholder:
+    """A chart WeasyPrint lays out by its size; it draws an empty, marked form XObject."""
 
     def __init__(self, chart: PendingChart) -> None:
         self.chart = chart
-        self._sizes: set[tuple[float, float]] = set()  # (resolution, font size) laid out with
-        self._drawing: tuple[Any, Any, dict[str, Any]] | None = None
-        self._image: Any = None  # WeasyPrint's image of the chart, once built
 
     def get_intrinsic_size(
         self, resolution: float, font_size: float
     ) -> tuple[float | None, float | None, float | None]:
-        self._sizes.add((resolution, font_size))
-        return self._size(resolution, font_size)
-
-    def _size(
-        self, resolution: float, font_size: float
-    ) -> tuple[float | None, float | None, float | None]:
-        if self.chart.mime == "image/png":
-            # As WeasyPrint's RasterImage: the chart's pixels at the image resolution.
-            width = self.chart.width_px * self.chart.scale
-            height = self.chart.height_px * self.chart.scale
-            return width / resolution, height / resolution, width / height
-        # As WeasyPrint's SVGImage reads plotly's root <svg>: width and height in CSS pixels.
+        # As WeasyPrint reads plotly's SVG: width and height in CSS pixels, whatever the
+        # resolution, so a placed chart takes the box its SVG would have taken.
         width, height = float(self.chart.width_px), float(self.chart.height_px)
         return width, height, width / height
 
-    def ready_to_draw(self, fetcher: Any, font_config: Any, options: dict[str, Any]) -> None:
-        """What drawing needs once layout is done: the fetcher that has the bytes, the laid
-        out document's fonts and its options."""
-        self._drawing = (fetcher, font_config, options)
-
     def draw(self, stream: Any, concrete_width: float, concrete_height: float, style: Any) -> None:
-        if self._drawing is None:
-            raise ChartNotDrawable(f"{self.chart.uri} was drawn before it was ready to draw")
-        if self._image is None:
-            fetcher, font_config, options = self._drawing
-            context = _DrawContext(font_config, fetcher, options)
-            image = get_image_from_uri(
-                {},
-                fetcher,
-                options,
-                self.chart.uri,
-                context=context,
-                orientation=style["image_orientation"],  # as WeasyPrint's <img> does
-            )
-            if image is None:
-                raise ChartNotDrawable(f"{self.chart.uri} could not be read")
-            for resolution, font_size in self._sizes:
-                laid_out = self._size(resolution, font_size)
-                if image.get_intrinsic_size(resolution, font_size) != laid_out:
-                    raise ChartNotDrawable(f"{self.chart.uri} is not the size it was laid out with")
-            self._image = image
-        self._image.draw(stream, concrete_width, concrete_height, style)
+        form = stream.add_group(0, 0, 1, 1)
+        form.extra[PLACEHOLDER_KEY[1:]] = pydyf.String(self.chart.uri)
+        # The unit square, y up, onto the box (WeasyPrint's y points down), as it draws images.
+        stream.transform(concrete_width, 0, 0, -concrete_height, 0, concrete_height)
+        stream.draw_x_object(form.id)
 
 
-class _DrawContext:
-    """What WeasyPrint's SVG drawing reads from a layout context: the document's fonts (for
-    the chart's text), hyphenation dictionaries, and a way to images inside the SVG."""
-
-    def __init__(self, font_config: Any, fetcher: Any, options: dict[str, Any]) -> None:
-        self.font_config = font_config
-        self.dictionaries: dict[Any, Any] = {}
-        self.get_image_from_uri = functools.partial(
-            get_image_from_uri, {}, fetcher, options, context=self
-        )
+def placeholders(charts: Iterable[PendingChart]) -> dict[str, ChartPlaceholder]:
+    """A WeasyPrint image cache holding each chart as a placeholder, by URI."""
+    return {chart.uri: ChartPlaceholder(chart) for chart in charts}
 
 
-def deferred(charts: Iterable[PendingChart]) -> dict[str, DeferredChart]:
-    """A WeasyPrint image cache holding each chart as a `DeferredChart`, by URI."""
-    return {chart.uri: DeferredChart(chart) for chart in charts}
+def place(pdf: pikepdf.Pdf, drawings: Mapping[str, bytes]) -> int:
+    """Fill every placeholder in `pdf` with its chart's drawing (one-page PDFs by URI).
+
+    Returns how many were filled; a placeholder whose chart is not in `drawings`, or a drawing
+    that is not a one-page PDF, raises `ChartNotPlaced`.
+    """
+    resources: dict[str, tuple[pikepdf.Object, bytes, list[Decimal]]] = {}
+    filled = 0
+    for obj in pdf.objects:
+        if not isinstance(obj, pikepdf.Stream) or PLACEHOLDER_KEY not in obj:
+            continue
+        uri = str(obj[PLACEHOLDER_KEY])
+        if uri not in resources:
+            drawing = drawings.get(uri)
+            if drawing is None:
+                raise ChartNotPlaced(f"no drawing of the chart {uri} to place")
+            resources[uri] = _chart_page(pdf, uri, drawing)
+        chart_resources, content, (x0, y0, x1, y1) = resources[uri]
+        width, height = x1 - x0, y1 - y0
+        obj.write(content)
+        obj.BBox = pikepdf.Array([x0, y0, x1, y1])
+        # The chart's page onto the placeholder's unit square.
+        obj.Matrix = pikepdf.Array([1 / width, 0, 0, 1 / height, -x0 / width, -y0 / height])
+        obj.Resources = chart_resources
+        del obj[PLACEHOLDER_KEY]
+        filled += 1
+    return filled
 
 
-def feed(charts: Iterable[PendingChart]) -> Callable[[threading.Event], Iterator[Message]]:
-    """What feeds a child the charts (`Child.feed`): each once drawn, in document order (the
-    browser may finish them in another order: a chart drawn early waits for those before
-    it). A chart that fails ends the feed with its error; `stopping` ends it early."""
-
-    def messages(stopping: threading.Event) -> Iterator[Message]:
-        for chart in charts:
-            while not stopping.is_set():
-                try:
-                    data = chart.result(timeout_s=STOP_CHECK_S)
-                except TimeoutError:
-                    continue  # still drawing: look at `stopping` again
-                yield ("chart", chart.uri, data)
-                break
-
-    return messages
-
-
-STOP_CHECK_S = 0.25
-"""How often a feed waiting for a chart looks whether it should stop."""
-
-
-class Inbox:
-    """The charts a child has been fed, read from its feed as drawing asks for them."""
-
-    def __init__(self, receive: Receive) -> None:
-        self._receive = receive
-        self._received: dict[str, bytes] = {}
-
-    def bytes_of(self, uri: str) -> bytes:
-        while uri not in self._received:
-            _, fed_uri, data = self._receive("chart")
-            self._received[fed_uri] = data
-        return self._received[uri]
-
-
-ChartBytes = Callable[[str], bytes]
-"""A chart's bytes by URI (waiting for them if they are not there yet)."""
-
-
-def chart_bytes_of(charts: Mapping[str, PendingChart]) -> ChartBytes:
-    """Bytes from pending charts in this process: each waits for its drawing."""
-    return lambda uri: charts[uri].result()
+def _chart_page(
+    pdf: pikepdf.Pdf, uri: str, drawing: bytes
+) -> tuple[pikepdf.Object, bytes, list[Decimal]]:
+    """The chart's page resources (copied into `pdf`, fonts retagged), content and box."""
+    try:
+        chart = pikepdf.open(io.BytesIO(drawing))
+    except pikepdf.PdfError as exc:
+        raise ChartNotPlaced(f"the drawing of the chart {uri} is not a PDF: {exc}") from None
+    with chart:
+        if len(chart.pages) != 1:
+            raise ChartNotPlaced(f"the drawing of the chart {uri} has {len(chart.pages)} pages")
+        retag_fonts(chart, uri)
+        page = chart.pages[0]
+        page.contents_coalesce()
+        content = page.obj.Contents.read_bytes() if "/Contents" in page.obj else b""
+        box = [Decimal(str(value)) for value in page.mediabox]
+        # copy_foreign copies indirect objects only (and all they refer to).
+        resources = chart.make_indirect(page.obj.get("/Resources", pikepdf.Dictionary()))
+        copied = pdf.copy_foreign(resources)
+    return copied, content, box

@@ -19,15 +19,17 @@ pages), is not split: it is laid out in one piece.
 
 from __future__ import annotations
 
-import hashlib
 import html
 import io
 import re
 import warnings
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 import pikepdf
+
+from reportgen.rendering.pdf_charts import place
+from reportgen.rendering.pdf_fonts import retag_fonts
 
 _BODY_TAG = re.compile(r"<body\b[^>]*>", re.IGNORECASE)
 _FIRST_TAG = re.compile(r"\s*<([a-zA-Z][\w-]*)\b([^>]*)>")
@@ -272,9 +274,16 @@ def back_cover_pages(parts: Parts, back: Laid) -> int:
     return expected
 
 
-def join(parts: Parts, front: Laid, back: Laid, stamp: bytes) -> bytes:
+def join(
+    parts: Parts,
+    front: Laid,
+    back: Laid,
+    stamp: bytes,
+    drawings: Mapping[str, bytes] | None = None,
+) -> bytes:
     """One PDF: the back's cover, the front's own pages, the back's lineage pages; the names
-    each part owns, both outlines, the stamp over every page, the front's metadata."""
+    each part owns, both outlines, the stamp over every page, the front's metadata; and each
+    chart's drawing in its placeholder (`reportgen.rendering.pdf_charts`), by URI."""
     kept = front_kept(parts, front)
     covers = back_cover_pages(parts, back)
     with (
@@ -282,8 +291,8 @@ def join(parts: Parts, front: Laid, back: Laid, stamp: bytes) -> bytes:
         pikepdf.open(io.BytesIO(back.pdf)) as other,
         pikepdf.open(io.BytesIO(stamp)) as furniture,
     ):
-        _retag_fonts(other, "back")
-        _retag_fonts(furniture, "stamp")
+        retag_fonts(other, "back")
+        retag_fonts(furniture, "stamp")
         back_pages = list(other.pages)
         for index in reversed(range(len(out.pages))):
             if index not in kept:
@@ -308,40 +317,24 @@ def join(parts: Parts, front: Laid, back: Laid, stamp: bytes) -> bytes:
         sizes = {tuple(float(v) for v in page.mediabox) for page in [*out.pages, *furniture.pages]}
         if len(sizes) != 1:
             raise CannotSplit(f"pages of {len(sizes)} sizes")
+        place(out, drawings or {})
         for number, (page, stamp_page) in enumerate(
             zip(out.pages, furniture.pages, strict=True), start=1
         ):
             _overlay(out, number, page, stamp_page)
-        buffer = io.BytesIO()
-        out.save(
-            buffer,
-            deterministic_id=True,
-            compress_streams=True,
-            object_stream_mode=pikepdf.ObjectStreamMode.generate,
-        )
+        return saved(out)
+
+
+def saved(pdf: pikepdf.Pdf) -> bytes:
+    """`pdf`'s bytes, the same for the same content (the file identifier from the content)."""
+    buffer = io.BytesIO()
+    pdf.save(
+        buffer,
+        deterministic_id=True,
+        compress_streams=True,
+        object_stream_mode=pikepdf.ObjectStreamMode.generate,
+    )
     return buffer.getvalue()
-
-
-_SUBSET_TAG = re.compile(r"^/([A-Z]{6})\+(.+)$")
-
-
-def _retag_fonts(pdf: pikepdf.Pdf, part: str) -> None:
-    """Give `part`'s font subsets tags of their own.
-
-    WeasyPrint derives a subset's six-letter tag from the font alone, so each part names its
-    own subset of a font with the same tag; one file must not (ISO 32000-1, 9.6.4). The new
-    tag comes from the part's name and the old tag: the same input, the same bytes.
-    """
-    for obj in pdf.objects:
-        if not isinstance(obj, pikepdf.Dictionary):
-            continue
-        for key in ("/BaseFont", "/FontName"):
-            name = obj.get(key)
-            found = _SUBSET_TAG.match(str(name)) if isinstance(name, pikepdf.Name) else None
-            if found:
-                digest = hashlib.sha256(f"{part}:{found[1]}".encode()).digest()
-                tag = "".join(chr(ord("A") + byte % 26) for byte in digest[:6])
-                obj[key] = pikepdf.Name(f"/{tag}+{found[2]}")
 
 
 def _overlay(pdf: pikepdf.Pdf, number: int, page: pikepdf.Page, stamp: pikepdf.Page) -> None:

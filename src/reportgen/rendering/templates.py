@@ -15,7 +15,7 @@ from __future__ import annotations
 import base64
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
@@ -166,9 +166,6 @@ class TemplateLibrary:
         the caller passes plotly.js itself (``plotly_js``) so the page needs nothing online.
         """
         self.folder(document.template)  # a clear NotFound before Jinja's own message
-        if interactive:
-            # Outside the PDF nothing resolves reportgen-chart: URIs: embed every image.
-            document = with_chart_images(document)
         name = f"{document.template}/{TEMPLATE_FILE}"
         try:
             template = self.environment.get_template(name)
@@ -259,24 +256,12 @@ def css_string(value: object) -> Markup:
 
 def data_uri(figure: FigureImage) -> str:
     """A chart image's URI: a ``data:`` URI, or for a chart still being drawn its
-    ``reportgen-chart:`` URI, which the PDF renderer reads when it draws the page."""
+    ``reportgen-chart:`` URI, which only the PDF renderer resolves (interactive HTML draws
+    every chart from its plotly JSON instead)."""
     if figure.pending is not None:
         return figure.pending.uri
     encoded = base64.b64encode(figure.image).decode("ascii")
     return f"data:{figure.mime};base64,{encoded}"
-
-
-def with_chart_images(document: Document) -> Document:
-    """`document` with every pending chart's image waited for and embedded."""
-    if not document.pending_charts():
-        return document
-    blocks = tuple(
-        replace(block, figure=replace(block.figure, image=block.figure.image_bytes(), pending=None))
-        if block.figure is not None and block.figure.pending is not None
-        else block
-        for block in document.blocks
-    )
-    return replace(document, blocks=blocks)
 
 
 def script_json(value: str) -> Markup:

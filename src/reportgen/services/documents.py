@@ -173,11 +173,11 @@ class DocumentBuilder:
     def figure(self, block: PreviewBlock, spec_block: ChartBlock) -> FigureImage:
         assert block.figure is not None and block.chart is not None
         # Imported with the first chart: kaleido is not needed by a report without one.
-        from reportgen.rendering.images import preferred_format  # noqa: PLC0415
+        from reportgen.rendering.images import print_format  # noqa: PLC0415
 
         fig = block.figure
         width, height = print_size(fig)
-        fmt = preferred_format(fig)
+        fmt = print_format(fig, pdfa=self.preview.spec.layout.pdfa)
         pending = None
         if self.images is not None:
             pending = self.images.submit(fig, fmt=fmt, width=width, height=height)
@@ -186,7 +186,7 @@ class DocumentBuilder:
             title=spec_block.title,
             image=b"",
             pending=pending,
-            mime="image/svg+xml" if fmt == "svg" else "image/png",
+            mime=pending.mime if pending is not None else "image/svg+xml",
             width_px=width,
             height_px=height,
             plotly_json=fig.to_json(),

@@ -10,7 +10,7 @@ import builtins
 from collections.abc import Mapping
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Literal, Protocol
+from typing import Any, Protocol
 
 import pyarrow as pa
 
@@ -19,7 +19,7 @@ from reportgen.domain.backups import BackupSummary, IndexedArtifact
 from reportgen.domain.delivery import Attachment, Parcel, Receipt
 from reportgen.domain.principal import Role, User
 from reportgen.domain.sql import CompiledQuery, Dialect
-from reportgen.rendering.document import PendingChart
+from reportgen.rendering.document import ChartFormat, PendingChart
 
 # Data the adapters and services share lives in the domain; re-exported for the services.
 __all__ = [
@@ -147,7 +147,7 @@ class ChartImages(Protocol):
     """
 
     def submit(
-        self, fig: Any, *, fmt: Literal["svg", "png"], width: int, height: int, scale: float = 2.0
+        self, fig: Any, *, fmt: ChartFormat, width: int, height: int, scale: float = 2.0
     ) -> PendingChart:
         """Start drawing and return at once: the PDF lays out while the browser draws."""
         ...

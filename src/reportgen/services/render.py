@@ -19,7 +19,7 @@ from datetime import datetime
 from enum import StrEnum
 from functools import partial
 from importlib import metadata
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 from reportgen.artifacts import (
     ArtifactStore,
@@ -34,7 +34,7 @@ from reportgen.domain.principal import Principal
 from reportgen.domain.spec import ReportSpec, TableBlock
 from reportgen.errors import InvalidInput
 from reportgen.rendering.charts import print_size
-from reportgen.rendering.document import PendingChart
+from reportgen.rendering.document import ChartFormat, PendingChart
 from reportgen.rendering.templates import TemplateLibrary
 from reportgen.services.ports import AuditSink, ChartImages
 from reportgen.services.reports import ReportPreview, ReportService, logical_time
@@ -140,7 +140,7 @@ class _EachFigureOnce:
         self._lock = threading.Lock()  # preview workers submit concurrently
 
     def submit(
-        self, fig: Any, *, fmt: Literal["svg", "png"], width: int, height: int, scale: float = 2.0
+        self, fig: Any, *, fmt: ChartFormat, width: int, height: int, scale: float = 2.0
     ) -> PendingChart:
         with self._lock:
             kept = self._submitted.get(id(fig))
@@ -174,13 +174,13 @@ class RenderService:
         self._run_id = run_id
 
     @staticmethod
-    def _draw(images: ChartImages, fig: Any) -> None:
+    def _draw(images: ChartImages, pdfa: bool, fig: Any) -> None:
         """Start drawing a chart's image as soon as its figure exists; the document asks for
         the same image later and gets this drawing."""
-        from reportgen.rendering.images import preferred_format  # noqa: PLC0415 - see top
+        from reportgen.rendering.images import print_format  # noqa: PLC0415 - see top
 
         width, height = print_size(fig)
-        images.submit(fig, fmt=preferred_format(fig), width=width, height=height)
+        images.submit(fig, fmt=print_format(fig, pdfa=pdfa), width=width, height=height)
 
     def export_tables(self, preview: ReportPreview) -> list[ExportTable]:
         """Every table block with ALL its rows, typed for CSV and XLSX."""
@@ -241,7 +241,9 @@ class RenderService:
                 spec,
                 parameters=parameters,
                 today=moment.date(),
-                on_figure=partial(self._draw, images) if Format.PDF in formats else None,
+                on_figure=(
+                    partial(self._draw, images, spec.layout.pdfa) if Format.PDF in formats else None
+                ),
             )
         name = slug(spec.title)
         tables = self.export_tables(preview)
