@@ -28,7 +28,7 @@ import weasyprint
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
 from reportgen.errors import InvalidInput
-from reportgen.rendering import pdf_charts, pdf_parts
+from reportgen.rendering import pdf_charts, pdf_css, pdf_parts
 from reportgen.rendering.document import (
     CHART_SCHEME,
     PDF_CHART,
@@ -39,6 +39,8 @@ from reportgen.rendering.document import (
 from reportgen.rendering.forked import Child, Send, Work
 
 PRODUCER = "reportgen"
+
+pdf_css.install()  # the template's stylesheets are parsed once per process, not per layout
 
 
 class ResourceRefused(InvalidInput):

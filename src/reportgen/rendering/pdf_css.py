@@ -1,0 +1,83 @@
+"""A report's stylesheets parsed once per process, not once per layout.
+
+WeasyPrint parses every ``<style>`` element of every document it lays out: tinycss2 tokenises
+the text, each declaration is validated and each selector compiled. A report's print CSS is
+the same from one layout to the next (its template's files, inlined), and a render lays out
+two or three documents (`reportgen.rendering.pdf_parts`): parsing was about a tenth of a
+render's CPU time.
+
+`install` makes WeasyPrint's stylesheet finder (``weasyprint.css.find_stylesheets``, which
+builds each ``<style>`` element's stylesheet through the name ``CSS`` of its own module) keep
+the parsed stylesheet by its text, base URL and media type. Only self-contained text is kept:
+a stylesheet with ``@import``, ``@font-face``, ``@counter-style``, ``@color-profile`` or
+``@layer`` changes the document's shared state as it is parsed, so it is parsed every time.
+
+A parsed stylesheet is read, never changed, by the documents it is applied to: its selectors
+and declarations, and its own ``@page`` rules, which WeasyPrint reads from each stylesheet.
+tests/rendering/test_pdf_css.py checks that the second layout parses nothing and that the
+file has the same bytes with and without the cache.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from typing import Any
+
+import weasyprint
+import weasyprint.css
+
+KEPT = 64
+"""Parsed stylesheets kept per process (the least recently used goes first)."""
+
+_STATEFUL = ("@import", "@font-face", "@counter-style", "@color-profile", "@layer")
+
+_parse = weasyprint.css.CSS  # WeasyPrint's own class, as its finder uses it
+_kept: OrderedDict[tuple[str, str | None, str], Any] = OrderedDict()
+_lock = threading.Lock()
+_counts = {"parsed": 0, "reused": 0}
+
+
+def install() -> None:
+    """Make WeasyPrint's stylesheet finder parse each stylesheet text once per process."""
+    weasyprint.css.CSS = _parsed_once
+
+
+def counts() -> dict[str, int]:
+    """Stylesheets parsed and reused from the cache so far, in this process."""
+    with _lock:
+        return dict(_counts)
+
+
+def clear() -> None:
+    with _lock:
+        _kept.clear()
+
+
+def _parsed_once(*args: Any, **kwargs: Any) -> Any:
+    """``weasyprint.CSS(...)``, kept by text when it is a self-contained ``<style>`` text."""
+    text = kwargs.get("string")
+    if args or not isinstance(text, str) or kwargs.get("layer") or _stateful(text):
+        return _parse(*args, **kwargs)
+    key = (text, kwargs.get("base_url"), kwargs.get("media_type", "print"))
+    with _lock:
+        sheet = _kept.get(key)
+        if sheet is not None:
+            _kept.move_to_end(key)
+            _counts["reused"] += 1
+            return sheet
+    # Its own lists for what parsing adds (none of the document's): the stylesheet keeps
+    # its @page rules, which is where WeasyPrint reads them from.
+    own = {**kwargs, "page_rules": [], "layers": []}
+    sheet = _parse(**own)
+    with _lock:
+        _counts["parsed"] += 1
+        _kept[key] = sheet
+        while len(_kept) > KEPT:
+            _kept.popitem(last=False)
+    return sheet
+
+
+def _stateful(text: str) -> bool:
+    lowered = text.lower()
+    return any(rule in lowered for rule in _STATEFUL)
