@@ -260,7 +260,7 @@ def _children(pid: int) -> list[int]:
 
 
 class ChartRenderer:
-    """Turns plotly figures into SVG or PNG bytes with one headless Chromium, one at a time.
+    """Turns plotly figures into SVG, PNG or PDF bytes with one headless Chromium, one at a time.
 
     Thread-safe; the browser starts on the first render. `close()` stops it (the process
     singleton from `chart_renderer()` is closed at exit).
