@@ -13,7 +13,8 @@ Output is byte-stable. plotly.js names clip paths and traces with `Math.random()
 page the figures are drawn in seeds it, and resets the seed before every figure; SVGs are
 normalised by `reportgen.rendering.chart_svg` (attributes sorted, styles as attributes). PNGs
 from Chromium's software rasteriser are stable on one machine (fonts and Chromium version are
-part of the result).
+part of the result). A PDF's page is stable too; its file's dates are not, and only the page is
+placed into a report.
 
 A PDF report's charts are drawn as PDFs and placed after layout (`reportgen.rendering.
 pdf_charts`); where WeasyPrint draws them itself (PDF/A), `preferred_format` picks SVG or PNG
