@@ -18,6 +18,7 @@ import plotly.graph_objects as go
 import pytest
 from pypdf import PdfReader
 
+from reportgen.rendering.document import ChartFormat
 from reportgen.rendering.images import (
     CHROMIUM_FIX,
     DENSE_MARKS,
@@ -25,7 +26,6 @@ from reportgen.rendering.images import (
     BrowserNotFound,
     ChartRenderer,
     ChartRenderError,
-    ImageFormat,
     RenderTimeout,
     chart_renderer,
     preferred_format,
@@ -101,21 +101,39 @@ def test_pdf_is_one_page_of_the_charts_size_with_its_text(renderer: ChartRendere
 
 def test_a_pdfs_page_is_the_same_across_renders(renderer: ChartRenderer) -> None:
     # Chromium dates the file; the page, which is all that is placed into a report, is stable.
-    def page(data: bytes) -> tuple[bytes, str]:
+    def page(data: bytes) -> list[bytes]:
+        """The page's content and every stream its resources reach (fonts, their maps…)."""
         with pikepdf.open(io.BytesIO(data)) as drawn:
             only = drawn.pages[0]
             only.contents_coalesce()
-            return only.obj.Contents.read_bytes(), repr(only.obj.Resources)
+            streams, seen = [only.obj.Contents.read_bytes()], set()
+            pending: list[pikepdf.Object] = [only.resources]
+            while pending:
+                obj = pending.pop()
+                if not isinstance(obj, pikepdf.Object):
+                    continue  # a number or a name: nothing to follow
+                if obj.is_indirect:
+                    if obj.objgen in seen:
+                        continue
+                    seen.add(obj.objgen)
+                if isinstance(obj, pikepdf.Stream):
+                    streams.append(obj.read_bytes())
+                if isinstance(obj, (pikepdf.Dictionary, pikepdf.Stream)):
+                    pending.extend(obj[key] for key in sorted(obj.keys()))
+                elif isinstance(obj, pikepdf.Array):
+                    pending.extend(obj)
+            return streams
 
     fig = figure("Stable")
     first = renderer.render(fig, fmt="pdf", width=400, height=300, cache=False)
     renderer.render(figure("something else"), fmt="pdf", width=400, height=300, cache=False)
     second = renderer.render(fig, fmt="pdf", width=400, height=300, cache=False)
+    assert len(page(first)) >= 3  # the content, a font file, its Unicode map
     assert page(first) == page(second)
 
 
 @pytest.mark.parametrize("fmt", ["svg", "png"])
-def test_output_is_byte_identical_across_renders(renderer: ChartRenderer, fmt: ImageFormat) -> None:
+def test_output_is_byte_identical_across_renders(renderer: ChartRenderer, fmt: ChartFormat) -> None:
     fig = go.Figure(
         [go.Bar(x=["a", "b", "c"], y=[3, 1, 2], name="one"), go.Bar(x=["a"], y=[1], name="two")],
         layout={"showlegend": True},

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import dataclasses
 import io
+import logging
+import os
 import shutil
 import subprocess
 import tempfile
@@ -17,6 +19,7 @@ import weasyprint
 from PIL import Image, ImageChops
 from pypdf import PdfReader
 
+from reportgen.errors import InternalError
 from reportgen.rendering import forked, pdf, pdf_charts, pdf_parts
 from reportgen.rendering.document import (
     CHART_SCHEME,
@@ -198,21 +201,114 @@ def test_a_chart_that_fails_to_draw_fails_the_render_naming_it(library: Template
         render(doc, library)
 
 
-def test_a_drawing_that_is_not_a_pdf_is_not_placed_and_says_which(
+def placeholders_for(html: str, charts: list[PendingChart]) -> pikepdf.Pdf:
+    """`html` laid out by WeasyPrint with `charts` as placeholders, waiting to be placed."""
+    fetcher = pdf.ReportFetcher([], {chart.uri: chart for chart in charts})
+    page = weasyprint.HTML(string=html, url_fetcher=fetcher)
+    return pikepdf.open(io.BytesIO(page.render(cache=pdf_charts.placeholders(charts)).write_pdf()))
+
+
+def a_chart(uri: str = f"{CHART_SCHEME}:one") -> PendingChart:
+    return PendingChart(uri, PDF_CHART, 200, 100, 1.0, Future())
+
+
+def test_a_drawing_that_cannot_be_placed_is_refused_saying_which(
     library: TemplateLibrary,
 ) -> None:
     doc, _ = with_drawn_charts(document(rows=30))
-    chart = doc.pending_charts()[0]
     with pikepdf.open(io.BytesIO(render(doc, library))) as placed:
         assert pdf_charts.place(placed, {}) == 0  # nothing left to place
-    fetcher = pdf.ReportFetcher(library.roots, {chart.uri: chart})
-    page = weasyprint.HTML(string=f'<img src="{chart.uri}">', url_fetcher=fetcher)
-    rendered = page.render(cache=pdf_charts.placeholders([chart]))
-    with pikepdf.open(io.BytesIO(rendered.write_pdf())) as waiting:
-        with pytest.raises(pdf_charts.ChartNotPlaced, match=f"{chart.uri}.*not a PDF"):
-            pdf_charts.place(waiting, {chart.uri: b"<svg/>"})
+    chart = a_chart()
+    two_pages = weasyprint.HTML(string='<p>one</p><p style="break-before: page">two</p>')
+    cut_short = drawing("x", 200, 100)[:-200]
+    cases = [
+        (b"<svg/>", "not a PDF"),
+        (cut_short, "not a PDF"),
+        (two_pages.write_pdf(), "has 2 pages"),
+    ]
+    with placeholders_for(f'<img src="{chart.uri}">', [chart]) as waiting:
+        for data, said in cases:
+            with pytest.raises(pdf_charts.ChartNotPlaced, match=f"{chart.uri}.*{said}"):
+                pdf_charts.place(waiting, {chart.uri: data})
         with pytest.raises(pdf_charts.ChartNotPlaced, match=f"no drawing of the chart {chart.uri}"):
             pdf_charts.place(waiting, {})
+
+
+def test_one_chart_placed_twice_shares_its_drawing() -> None:
+    chart = a_chart()
+    image = f'<img src="{chart.uri}">'
+    html = f'{image}{image}<p style="break-before: page">{image}'
+    with placeholders_for(html, [chart]) as waiting:
+        assert pdf_charts.place(waiting, {chart.uri: drawing("twice", 200, 100)}) == 3
+        fonts = {
+            obj.objgen
+            for obj in waiting.objects
+            if isinstance(obj, pikepdf.Dictionary) and obj.get("/Type") == "/FontDescriptor"
+        }
+        data = io.BytesIO()
+        waiting.save(data)
+    assert len(fonts) == 1  # one copy of the drawing's resources
+    assert page_text(data.getvalue()).count("twice") == 3
+
+
+def test_a_drawing_whose_page_does_not_start_at_the_origin_lands_in_its_box() -> None:
+    chart = a_chart()
+    with pikepdf.open(io.BytesIO(drawing("moved", 200, 100))) as moved:
+        page = moved.pages[0]
+        x0, y0, x1, y1 = (float(v) for v in page.mediabox)
+        page.contents_add(pikepdf.Stream(moved, b"1 0 0 1 40 30 cm"), prepend=True)
+        page.mediabox = pikepdf.Array([x0 + 40, y0 + 30, x1 + 40, y1 + 30])
+        shifted = io.BytesIO()
+        moved.save(shifted)
+    html = f'<img src="{chart.uri}">'
+    results = []
+    for data in (drawing("moved", 200, 100), shifted.getvalue()):
+        with placeholders_for(html, [chart]) as waiting:
+            pdf_charts.place(waiting, {chart.uri: data})
+            out = io.BytesIO()
+            waiting.save(out)
+        results.append(lime_frames(out.getvalue()))
+    assert results[0] == results[1]
+    assert results[0]
+
+
+def test_a_pdfa_report_with_charts_to_place_is_refused(library: TemplateLibrary) -> None:
+    doc, _ = with_drawn_charts(document(rows=30))
+    pdfa = dataclasses.replace(doc, pdfa=True)
+    with pytest.raises(InternalError, match="PDF/A"):
+        pdf.render_pdf(
+            pdfa,
+            library.render_html(pdfa),
+            base_url=library.folder(pdfa.template),
+            allowed_roots=library.roots,
+        )
+
+
+def test_a_chart_used_other_than_as_an_image_is_refused_saying_so(
+    library: TemplateLibrary,
+) -> None:
+    doc, _ = with_drawn_charts(document(rows=30))
+    uri = doc.pending_charts()[0].uri
+    html = library.render_html(doc).replace(
+        "</head>", f'<link rel="stylesheet" href="{uri}"></head>'
+    )
+    with pytest.raises(pdf.ResourceRefused, match="other than as an image"):
+        pdf.render_pdf(
+            doc, html, base_url=library.folder(doc.template), allowed_roots=library.roots
+        )
+
+
+def test_a_front_process_that_dies_leaves_the_same_file(
+    library: TemplateLibrary, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    if forked.usable_cores() < 2:
+        pytest.skip("one usable core: no child to lose")
+    doc, _ = with_drawn_charts(document(rows=30))
+    whole = render(doc, library)
+    monkeypatch.setattr(pdf, "_front_work", lambda *_args: lambda _send: os._exit(3))
+    with caplog.at_level(logging.WARNING, logger="reportgen.rendering"):
+        assert render(doc, library) == whole
+    assert "ended early" in caplog.text
 
 
 @pytest.mark.parametrize(("resolution", "font_size"), [(1, 12), (1.5, 9), (2, 16)])

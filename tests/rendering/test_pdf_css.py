@@ -73,3 +73,25 @@ def test_stylesheets_that_change_the_documents_state_are_parsed_each_time() -> N
     weasyprint.HTML(string=html).write_pdf()
     weasyprint.HTML(string=html).write_pdf()
     assert pdf_css.counts() == before  # neither parsed into nor taken from the cache
+
+
+def test_page_rules_win_as_when_parsed_each_time_beside_sheets_that_are_not_kept(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A sheet the cache skips (@font-face) before and after a kept one: WeasyPrint applies
+    # the @page rules in the order parsing gathered them, whichever sheets were kept.
+    face = "@font-face { font-family: Own; src: local('DejaVu Sans') }"
+    html = (
+        f"<style>{face} @page {{ size: 100mm 50mm }}</style>"
+        "<style>@page { size: 200mm 80mm }</style>"
+        f"<style>{face}</style><p>text</p>"
+    )
+    pdf_css.clear()
+    first, second = page_size(html), page_size(html)  # parsed, then taken from the cache
+    monkeypatch.setattr(weasyprint.css, "CSS", pdf_css._parse)
+    assert first == second == page_size(html) == (567, 227)
+
+
+def test_an_escaped_at_rule_is_not_kept() -> None:
+    assert pdf_css._stateful("p { color: red } @\\69mport url(x.css);")
+    assert not pdf_css._stateful("p { color: red } @page { size: A4 }")

@@ -40,8 +40,9 @@ class PendingChart:
     """A chart image the chart browser is still drawing.
 
     The report's HTML refers to it by `uri` (``reportgen-chart:<hash of the figure>``), so the
-    PDF can be laid out before the image exists: layout needs only its size, and the bytes
-    are read when the page is drawn (`reportgen.rendering.pdf`).
+    PDF can be laid out before the image exists: layout needs only its size. A chart drawn as
+    a PDF is placed into the file after layout; an SVG or PNG one is waited for before layout
+    (`reportgen.rendering.pdf`).
     """
 
     uri: str

@@ -56,8 +56,6 @@ from reportgen.rendering.document import (
     PendingChart,
 )
 
-ImageFormat = ChartFormat
-
 DEFAULT_CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_FIX = "install Chromium: `make system` or `apt-get install chromium`"
 # choreographer already passes --headless --no-sandbox --disable-gpu --no-first-run
@@ -297,7 +295,7 @@ class ChartRenderer:
         self,
         fig: Any,
         *,
-        fmt: ImageFormat,
+        fmt: ChartFormat,
         width: int,
         height: int,
         scale: float = 2.0,
@@ -322,7 +320,7 @@ class ChartRenderer:
         self,
         fig: Any,
         *,
-        fmt: ImageFormat,
+        fmt: ChartFormat,
         width: int,
         height: int,
         scale: float = 2.0,
@@ -599,7 +597,7 @@ _MIMES: dict[str, ChartMime] = {
 }
 
 
-def print_format(fig: Any, *, pdfa: bool) -> ImageFormat:
+def print_format(fig: Any, *, pdfa: bool) -> ChartFormat:
     """What a PDF report's chart is drawn as: a PDF, placed into the report's file after
     layout (Chromium's vector drawing, faster than WeasyPrint drawing the SVG); in a PDF/A
     file, which WeasyPrint writes in one piece and declares conformant, what WeasyPrint draws
@@ -607,7 +605,7 @@ def print_format(fig: Any, *, pdfa: bool) -> ImageFormat:
     return preferred_format(fig) if pdfa else "pdf"
 
 
-def preferred_format(fig: Any) -> ImageFormat:
+def preferred_format(fig: Any) -> ChartFormat:
     """SVG (vector text, crisp at any zoom) for sparse charts, a 2× PNG for dense ones.
 
     WeasyPrint draws an SVG mark by mark; a PNG costs it about the same whatever it shows.

@@ -13,7 +13,7 @@ import io
 import logging
 import threading
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from functools import cache
@@ -27,7 +27,7 @@ import pikepdf
 import weasyprint
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
-from reportgen.errors import InvalidInput
+from reportgen.errors import InternalError, InvalidInput
 from reportgen.rendering import pdf_charts, pdf_css, pdf_parts
 from reportgen.rendering.document import (
     CHART_SCHEME,
@@ -46,12 +46,18 @@ pdf_css.install()  # the template's stylesheets are parsed once per process, not
 class ResourceRefused(InvalidInput):
     """The report's HTML refers to something the renderer may not read."""
 
-    def __init__(self, urls: Sequence[str]) -> None:
+    def __init__(self, urls: Sequence[str], placed: Iterable[str] = ()) -> None:
         self.urls = tuple(urls)
-        super().__init__(_refusal(url) for url in self.urls)
+        placed = set(placed)
+        super().__init__(_refusal(url, placed=url in placed) for url in self.urls)
 
 
-def _refusal(url: str) -> str:
+def _refusal(url: str, *, placed: bool = False) -> str:
+    if placed:
+        return (
+            f"the report uses the chart {url} other than as an image; a chart is placed "
+            'only where an <img src="{{ figure | data_uri }}"> lays it out'
+        )
     if url.startswith(f"{CHART_SCHEME}:"):
         return (
             f"the report refers to {url}, which is none of its charts; refer to a chart's "
@@ -82,10 +88,10 @@ class ReportFetcher(URLFetcher):  # type: ignore[misc]  # weasyprint ships no ty
 
     def fetch(self, url: str, headers: Any = None) -> URLFetcherResponse:
         chart = self.charts.get(url)
-        if chart is not None and url in self.drawn and chart.mime != PDF_CHART:
-            return URLFetcherResponse(
-                url, body=self.drawn[url], headers={"Content-Type": chart.mime}
-            )
+        if chart is not None and chart.mime != PDF_CHART:
+            # Drawn before layout (a forked child has only these); else wait for it here.
+            body = self.drawn[url] if url in self.drawn else chart.result()
+            return URLFetcherResponse(url, body=body, headers={"Content-Type": chart.mime})
         scheme = urlsplit(url).scheme.lower()
         if scheme == "data":
             return super().fetch(url, headers)
@@ -125,26 +131,33 @@ def render_pdf(
     on one core or when the child fails, in this one. PDF/A files are laid out in one piece.
     """
     base = base_url.resolve().as_uri() + "/"
+    charts = _charts(document)
+    placed = any(chart.mime == PDF_CHART for chart in charts.values())
+    if document.pdfa and placed:
+        # Chromium's PDF drawing is not checked against PDF/A: such a file draws its charts
+        # itself (`images.print_format`), and a caller that asked otherwise is a bug.
+        raise InternalError("a PDF/A report's charts must be SVG or PNG, not PDFs to place")
+    # Every wait happens outside the layout lock, which would hold up the process's other
+    # renders: for the charts WeasyPrint draws, before layout; for the others, after.
+    drawn = _drawn(document, placed=False)
     parts = None if document.pdfa else pdf_parts.split(html)
-    if parts is None:
-        # Laid out in one piece: wait for the charts WeasyPrint draws before taking the lock.
-        _drawn(document, placed=False)
+    if parts is not None:
+        try:
+            with _layout_lock, _fewer_collections():
+                front, back, stamp = _render_parts(document, parts, base, allowed_roots, drawn)
+            return pdf_parts.join(parts, front, back, stamp, _drawn(document))
+        except pdf_parts.CannotSplit as exc:
+            _log.info("laying the report out in one piece: %s", exc)
     with _layout_lock, _fewer_collections():
-        if parts is not None:
-            try:
-                return _render_parts(document, parts, base, allowed_roots)
-            except pdf_parts.CannotSplit as exc:
-                _log.info("laying the report out in one piece: %s", exc)
-        charts = _charts(document)
-        fetcher = ReportFetcher(allowed_roots, charts, _drawn(document, placed=False))
+        fetcher = ReportFetcher(allowed_roots, charts, drawn)
         rendered = _layout(document, html, base, fetcher, _placeholders(charts))
         data: bytes = rendered.write_pdf(attachments=_attachments(document), **_options(document))
-        _refuse(fetcher.refused)
-        if any(chart.mime == PDF_CHART for chart in charts.values()):
-            with pikepdf.open(io.BytesIO(data)) as laid:
-                pdf_charts.place(laid, _drawn(document))
-                data = pdf_parts.saved(laid)
-        return data
+    _refuse(fetcher.refused, charts)
+    if placed:
+        with pikepdf.open(io.BytesIO(data)) as laid:
+            pdf_charts.place(laid, _drawn(document))
+            data = pdf_parts.saved(laid)
+    return data
 
 
 _layout_lock = threading.Lock()
@@ -232,22 +245,27 @@ def _laid(rendered: Any, options: dict[str, Any]) -> pdf_parts.Laid:
     )
 
 
-def _refuse(refused: Sequence[str]) -> None:
+def _refuse(refused: Sequence[str], charts: Mapping[str, PendingChart]) -> None:
     if refused:
-        raise ResourceRefused(sorted(set(refused)))
+        placed = (uri for uri, chart in charts.items() if chart.mime == PDF_CHART)
+        raise ResourceRefused(sorted(set(refused)), placed)
 
 
 def _render_parts(
-    document: Document, parts: pdf_parts.Parts, base: str, allowed_roots: list[Path]
-) -> bytes:
-    """The front in a child process (or here), the back and the stamp here, then joined.
+    document: Document,
+    parts: pdf_parts.Parts,
+    base: str,
+    allowed_roots: list[Path],
+    drawn: Mapping[str, bytes],
+) -> tuple[pdf_parts.Laid, pdf_parts.Laid, bytes]:
+    """The front in a child process (or here), the back and the stamp here, for the join.
 
     The child starts while the chart browser may still be drawing: charts drawn as PDFs are
     laid out as placeholders and filled in when the parts are joined, so no part waits for
-    them (only for SVG and PNG charts, which WeasyPrint draws itself).
+    them; `drawn` holds the SVG and PNG charts WeasyPrint draws itself.
     """
     charts = _charts(document)
-    fetcher = ReportFetcher(allowed_roots, charts, _drawn(document, placed=False))
+    fetcher = ReportFetcher(allowed_roots, charts, drawn)
     images = _placeholders(charts)
     options = _options(document)
     job = Child.start(_front_work(document, parts.front, base, fetcher, images), "pdf-front")
@@ -275,9 +293,8 @@ def _render_parts(
     finally:
         if job is not None:
             job.stop()
-    drawings = _drawn(document)  # names a chart that failed
-    _refuse(fetcher.refused)
-    return pdf_parts.join(parts, front, back, stamp, drawings)
+    _refuse(fetcher.refused, charts)
+    return front, back, stamp
 
 
 def _shaped(message: tuple[Any, ...], *types: type) -> bool:

@@ -103,7 +103,8 @@ def _chart_page(
 ) -> tuple[pikepdf.Object, bytes, list[Decimal]]:
     """The chart's page resources (copied into `pdf`, fonts retagged), content and box."""
     try:
-        chart = pikepdf.open(io.BytesIO(drawing))
+        # No repair: a drawing cut short must fail, not be placed half drawn.
+        chart = pikepdf.open(io.BytesIO(drawing), attempt_recovery=False)
     except pikepdf.PdfError as exc:
         raise ChartNotPlaced(f"the drawing of the chart {uri} is not a PDF: {exc}") from None
     with chart:
@@ -111,10 +112,15 @@ def _chart_page(
             raise ChartNotPlaced(f"the drawing of the chart {uri} has {len(chart.pages)} pages")
         retag_fonts(chart, uri)
         page = chart.pages[0]
+        box = [Decimal(str(value)) for value in page.mediabox]
+        if box[2] <= box[0] or box[3] <= box[1] or int(page.obj.get("/Rotate", 0)) % 360:
+            raise ChartNotPlaced(
+                f"the drawing of the chart {uri} is not an upright page with an area: "
+                f"box {box}, rotated {page.obj.get('/Rotate', 0)}"
+            )
         page.contents_coalesce()
         content = page.obj.Contents.read_bytes() if "/Contents" in page.obj else b""
-        box = [Decimal(str(value)) for value in page.mediabox]
-        # copy_foreign copies indirect objects only (and all they refer to).
-        resources = chart.make_indirect(page.obj.get("/Resources", pikepdf.Dictionary()))
-        copied = pdf.copy_foreign(resources)
+        # The page's resources, inherited ones included; copy_foreign copies an indirect
+        # object and everything it refers to.
+        copied = pdf.copy_foreign(chart.make_indirect(page.resources))
     return copied, content, box

@@ -13,7 +13,10 @@ a stylesheet with ``@import``, ``@font-face``, ``@counter-style``, ``@color-prof
 ``@layer`` changes the document's shared state as it is parsed, so it is parsed every time.
 
 A parsed stylesheet is read, never changed, by the documents it is applied to: its selectors
-and declarations, and its own ``@page`` rules, which WeasyPrint reads from each stylesheet.
+and declarations, and its ``@page`` rules. WeasyPrint gathers every stylesheet's ``@page``
+rules in one list per document, which each stylesheet refers to; a kept stylesheet has a list
+of its own, and adds its rules to the document's each time it is used, so the document's list
+is the one parsing would have made.
 tests/rendering/test_pdf_css.py checks that the second layout parses nothing and that the
 file has the same bytes with and without the cache.
 """
@@ -30,7 +33,8 @@ import weasyprint.css
 KEPT = 64
 """Parsed stylesheets kept per process (the least recently used goes first)."""
 
-_STATEFUL = ("@import", "@font-face", "@counter-style", "@color-profile", "@layer")
+_STATEFUL = ("@import", "@font-face", "@counter-style", "@color-profile", "@layer", "@\\")
+"""Text that changes a document's shared state when parsed (``@\\`` starts an escaped name)."""
 
 _parse = weasyprint.css.CSS  # WeasyPrint's own class, as its finder uses it
 _kept: OrderedDict[tuple[str, str | None, str], Any] = OrderedDict()
@@ -65,16 +69,17 @@ def _parsed_once(*args: Any, **kwargs: Any) -> Any:
         if sheet is not None:
             _kept.move_to_end(key)
             _counts["reused"] += 1
-            return sheet
-    # Its own lists for what parsing adds (none of the document's): the stylesheet keeps
-    # its @page rules, which is where WeasyPrint reads them from.
-    own = {**kwargs, "page_rules": [], "layers": []}
-    sheet = _parse(**own)
-    with _lock:
-        _counts["parsed"] += 1
-        _kept[key] = sheet
-        while len(_kept) > KEPT:
-            _kept.popitem(last=False)
+    if sheet is None:
+        # Its own lists for what parsing adds: the document's are not the next document's.
+        sheet = _parse(**{**kwargs, "page_rules": [], "layers": []})
+        with _lock:
+            _counts["parsed"] += 1
+            _kept[key] = sheet
+            while len(_kept) > KEPT:
+                _kept.popitem(last=False)
+    document_rules = kwargs.get("page_rules")
+    if document_rules is not None:
+        document_rules.extend(sheet.page_rules)  # where parsing would have put them
     return sheet
 
 
