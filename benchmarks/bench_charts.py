@@ -3,13 +3,17 @@
 Prints, as `BENCH name=value unit` lines:
 - charts.render_cold_s: first image in a new renderer (Chromium start included);
 - charts.render_warm_ms: median per figure over the typical charts, image cache bypassed;
+- charts.render_warm_pdf_ms: the same, each chart drawn as a PDF (what a PDF report places);
 - charts.render_warm_reload_each_ms: the same with a freshly loaded page per figure, which is
   what kaleido does by itself;
 - charts.cached_ms: median of a cache hit (figure JSON, hash, lookup);
 - charts.browser_pss_mb: memory of the browser's processes (PSS) after the run;
 - weasyprint.{svg,png}_<chart>_ms: best-of-N time for WeasyPrint to lay out and write a
   one-page PDF holding the chart as SVG or as a 2× PNG: the figures `preferred_format` is
-  set from.
+  set from (for PDF/A files, which WeasyPrint draws charts into itself);
+- weasyprint.placed_<chart>_ms: the same page with the chart as a placeholder, and Chromium's
+  PDF of the chart placed into it afterwards (`reportgen.rendering.pdf_charts`): what a PDF
+  report's chart costs besides its drawing in the browser.
 
     python benchmarks/bench_charts.py [--runs N]
 """
@@ -18,23 +22,28 @@ from __future__ import annotations
 
 import argparse
 import base64
+import io
 import logging
 import statistics
 import time
 from collections.abc import Callable
+from concurrent.futures import Future
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
+import pikepdf
 from weasyprint import HTML
 
 from reportgen.catalog.loader import load_catalog
 from reportgen.domain.catalog import Dataset
 from reportgen.domain.spec import ChartBlock, ChartKind
-from reportgen.rendering import images
+from reportgen.rendering import images, pdf_charts, pdf_parts
 from reportgen.rendering.charts import build_figure
+from reportgen.rendering.document import CHART_SCHEME, PDF_CHART, PendingChart
 from reportgen.rendering.images import ChartRenderer, preferred_format
+from reportgen.rendering.pdf import ReportFetcher
 
 ROOT = Path(__file__).resolve().parents[1]
 WIDTH, HEIGHT = 680, 380
@@ -109,14 +118,39 @@ class _Failures(logging.Handler):
         raise RuntimeError(f"WeasyPrint: {record.getMessage()[:300]}")
 
 
-def weasyprint_ms(image: bytes, mime: str, runs: int) -> float:
-    uri = f"data:{mime};base64,{base64.b64encode(image).decode()}"
-    page = (
+def chart_page(uri: str) -> str:
+    return (
         "<html><head><style>@page { size: A4; margin: 20mm } img { width: 170mm }</style>"
         f'</head><body><h1>Chart</h1><img src="{uri}"></body></html>'
     )
+
+
+def weasyprint_ms(image: bytes, mime: str, runs: int) -> float:
+    page = chart_page(f"data:{mime};base64,{base64.b64encode(image).decode()}")
     # The best of the runs: on a shared machine the minimum is the least noisy estimate.
     return min(timings_ms(lambda: HTML(string=page).write_pdf(), runs))
+
+
+def placed_ms(drawing: bytes, runs: int) -> float:
+    """The page laid out with a placeholder, then the chart's PDF placed and the file saved."""
+    uri = f"{CHART_SCHEME}:bench"
+    chart = PendingChart(uri, PDF_CHART, WIDTH, HEIGHT, 1.0, future=done(drawing))
+    fetcher = ReportFetcher([], {uri: chart})
+
+    def once() -> bytes:
+        html = HTML(string=chart_page(uri), url_fetcher=fetcher)
+        laid = html.render(cache=pdf_charts.placeholders([chart])).write_pdf()
+        with pikepdf.open(io.BytesIO(laid)) as pdf:
+            pdf_charts.place(pdf, {uri: drawing})
+            return pdf_parts.saved(pdf)
+
+    return min(timings_ms(once, runs))
+
+
+def done(value: bytes) -> Future[bytes]:
+    future: Future[bytes] = Future()
+    future.set_result(value)
+    return future
 
 
 def browser_pss_mb(renderer: ChartRenderer) -> float:
@@ -147,18 +181,18 @@ def main() -> None:
         renderer.render(figures["line36"], fmt="svg", width=WIDTH, height=HEIGHT)
         print(f"BENCH charts.render_cold_s={time.perf_counter() - started:.2f} s")
 
-        def warm_ms() -> float:
+        def warm_ms(pdf: bool = False) -> float:
             samples = []
             for _ in range(args.runs):
                 for fig in figures.values():
+                    fmt = "pdf" if pdf else preferred_format(fig)
                     started = time.perf_counter()
-                    renderer.render(
-                        fig, fmt=preferred_format(fig), width=WIDTH, height=HEIGHT, cache=False
-                    )
+                    renderer.render(fig, fmt=fmt, width=WIDTH, height=HEIGHT, cache=False)
                     samples.append((time.perf_counter() - started) * 1000)
             return statistics.median(samples)
 
         print(f"BENCH charts.render_warm_ms={warm_ms():.0f} ms")
+        print(f"BENCH charts.render_warm_pdf_ms={warm_ms(pdf=True):.0f} ms")
         # For comparison: a fresh page for every figure, as kaleido does by itself.
         reuse, images.RELOAD_EVERY = images.RELOAD_EVERY, 1
         print(f"BENCH charts.render_warm_reload_each_ms={warm_ms():.0f} ms")
@@ -177,10 +211,12 @@ def main() -> None:
         for name, fig in figures.items():
             svg = renderer.render(fig, fmt="svg", width=WIDTH, height=HEIGHT)
             png = renderer.render(fig, fmt="png", width=WIDTH, height=HEIGHT, scale=2.0)
+            drawing = renderer.render(fig, fmt="pdf", width=WIDTH, height=HEIGHT)
             svg_ms = weasyprint_ms(svg, "image/svg+xml", args.runs)
             png_ms = weasyprint_ms(png, "image/png", args.runs)
             print(f"BENCH weasyprint.svg_{name}_ms={svg_ms:.0f} ms")
             print(f"BENCH weasyprint.png_{name}_ms={png_ms:.0f} ms")
+            print(f"BENCH weasyprint.placed_{name}_ms={placed_ms(drawing, args.runs):.0f} ms")
             print(
                 f"# {name}: {len(svg) // 1024} KiB SVG, {len(png) // 1024} KiB PNG, "
                 f"preferred {preferred_format(fig)}"
