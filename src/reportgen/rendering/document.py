@@ -23,7 +23,7 @@ ChartFormat = Literal["svg", "png", "pdf"]
 
 ChartMime = Literal["image/svg+xml", "image/png", "application/pdf"]
 
-PDF_CHART = "application/pdf"
+PDF_CHART: ChartMime = "application/pdf"
 """A chart drawn as a one-page PDF: placed into the report's PDF after layout
 (`reportgen.rendering.pdf_charts`), never drawn by WeasyPrint or shown in a browser."""
 

@@ -50,6 +50,7 @@ from reportgen.errors import ConfigurationError, InternalError
 from reportgen.rendering import chart_svg
 from reportgen.rendering.document import (
     CHART_SCHEME,
+    PDF_CHART,
     ChartFormat,
     ChartMime,
     ChartNotDrawn,
@@ -593,7 +594,7 @@ def _explain(exc: BaseException, timeout_s: float, *, retried: bool = False) -> 
 _MIMES: dict[str, ChartMime] = {
     "svg": "image/svg+xml",
     "png": "image/png",
-    "pdf": "application/pdf",
+    "pdf": PDF_CHART,
 }
 
 

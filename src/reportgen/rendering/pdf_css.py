@@ -24,11 +24,10 @@ file has the same bytes with and without the cache.
 from __future__ import annotations
 
 import threading
-from collections import OrderedDict
 from typing import Any
 
-import weasyprint
 import weasyprint.css
+from cachetools import LRUCache
 
 KEPT = 64
 """Parsed stylesheets kept per process (the least recently used goes first)."""
@@ -37,7 +36,7 @@ _STATEFUL = ("@import", "@font-face", "@counter-style", "@color-profile", "@laye
 """Text that changes a document's shared state when parsed (``@\\`` starts an escaped name)."""
 
 _parse = weasyprint.css.CSS  # WeasyPrint's own class, as its finder uses it
-_kept: OrderedDict[tuple[str, str | None, str], Any] = OrderedDict()
+_kept: LRUCache[tuple[str, str | None, str], Any] = LRUCache(maxsize=KEPT)
 _lock = threading.Lock()
 _counts = {"parsed": 0, "reused": 0}
 
@@ -66,17 +65,12 @@ def _parsed_once(*args: Any, **kwargs: Any) -> Any:
     key = (text, kwargs.get("base_url"), kwargs.get("media_type", "print"))
     with _lock:
         sheet = _kept.get(key)
-        if sheet is not None:
-            _kept.move_to_end(key)
-            _counts["reused"] += 1
+        _counts["reused" if sheet is not None else "parsed"] += 1
     if sheet is None:
         # Its own lists for what parsing adds: the document's are not the next document's.
         sheet = _parse(**{**kwargs, "page_rules": [], "layers": []})
         with _lock:
-            _counts["parsed"] += 1
             _kept[key] = sheet
-            while len(_kept) > KEPT:
-                _kept.popitem(last=False)
     document_rules = kwargs.get("page_rules")
     if document_rules is not None:
         document_rules.extend(sheet.page_rules)  # where parsing would have put them
