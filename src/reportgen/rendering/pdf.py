@@ -37,6 +37,7 @@ from reportgen.rendering.document import (
     PendingChart,
 )
 from reportgen.rendering.forked import Child, Send, Work
+from reportgen.rendering.framestack import on_roomy_stack
 
 PRODUCER = "reportgen"
 
@@ -129,7 +130,18 @@ def render_pdf(
     A report with the base layout's parts is laid out on two cores (`reportgen.rendering.
     pdf_parts`); the bytes are the same whether the second part runs in a child process or,
     on one core or when the child fails, in this one. PDF/A files are laid out in one piece.
+
+    WeasyPrint's deep recursion runs on a roomy frame stack (`reportgen.rendering.framestack`),
+    here and in the child, which forks from under it.
     """
+    return on_roomy_stack(
+        _render_pdf, document, html, base_url=base_url, allowed_roots=allowed_roots
+    )
+
+
+def _render_pdf(
+    document: Document, html: str, *, base_url: Path, allowed_roots: list[Path]
+) -> bytes:
     base = base_url.resolve().as_uri() + "/"
     charts = _charts(document)
     placed = any(chart.mime == PDF_CHART for chart in charts.values())
