@@ -73,6 +73,32 @@ def test_every_builtin_renders_the_whole_document(library: TemplateLibrary, name
     assert "<script" not in html  # static output carries no scripts
 
 
+def _untitled(block: Block) -> Block:
+    # A chart or table still gets a heading from its figure or table; the others get none.
+    return replace(block, title="") if block.kind != "cover" else block
+
+
+@pytest.mark.parametrize("name", BUILTINS)
+@pytest.mark.parametrize("titles", ["titled", "untitled", "empty"])
+def test_every_link_has_one_target_on_a_heading_or_cell(
+    library: TemplateLibrary, name: str, titles: str
+) -> None:
+    base = document(template=name)
+    blocks = base.blocks
+    if titles != "titled":
+        blocks = tuple(_untitled(b) for b in blocks)
+    if titles == "empty":
+        blocks = tuple(replace(b, figure=None, table=None, tiles=()) for b in blocks)
+    html = library.render_html(replace(base, blocks=blocks))
+    ids = re.findall(r'\sid="([^"]+)"', html)
+    targets = re.findall(r'href="#([^"]+)"', html)
+    assert targets
+    assert {t for t in targets if ids.count(t) != 1} == set()
+    # WeasyPrint shares computed styles only between elements without an id: ids on rows or
+    # query entries would have every cell's style computed anew (see print.css).
+    assert re.findall(r'<(?:tr|article)\b[^>]*\sid=', html) == []
+
+
 def test_templates_differ_by_their_own_stylesheet(library: TemplateLibrary) -> None:
     accents = {
         name: re.findall(

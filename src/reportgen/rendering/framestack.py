@@ -3,35 +3,46 @@
 CPython keeps the frames of Python functions on a per-thread stack made of chunks (16 KiB
 each). A call that does not fit in the current chunk maps a new one, and returning from that
 call unmaps it again: code whose recursion keeps going back and forth across a chunk's end
-maps, faults in and unmaps 16 KiB every time (CPython gh-142183: fixed in 3.13 and 3.14 in
-spring 2026 by keeping a spare chunk; 3.11 and 3.12 take security fixes only, and keep it). WeasyPrint lays out by deep recursion and
-crosses such a boundary thousands of times per report: measured on the standard report, its
-back part took 4,361 page faults and 36 ms of system time per layout, and 183 and 4 ms when
-laid out by `on_roomy_stack`; a whole render 70 ms less CPU in the process that lays it out.
+maps, faults in and unmaps 16 KiB every time (CPython issue gh-142183; the CPython 3.11 this
+project runs on has it). WeasyPrint lays out by deep recursion and crosses such a boundary
+thousands of times per report. On the standard report, a render laid out under
+`on_roomy_stack` takes about 45 ms less CPU in its process and 30 ms less in the forked
+child that lays out the front part, with the same bytes (`make bench`: pdf.standard.warm_s).
 
 `on_roomy_stack` calls through one function whose frame is large (it has thousands of
-locals it never sets), so CPython gives it a chunk of its own with room to spare: the calls
-made under it, however they recurse, stay inside that chunk instead of crossing a boundary.
+locals it never sets), so CPython gives it a chunk of its own with about 135 KiB to spare:
+calls made under it that recurse no deeper than that (some 500 of WeasyPrint's frames) stay
+inside that chunk instead of crossing a boundary. A call already under a roomy frame runs
+as it is: a second large frame would take most of the first one's room.
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from functools import cache
-from typing import ParamSpec, TypeVar, cast
+from typing import Any, ParamSpec, TypeVar, cast
 
 _P = ParamSpec("_P")
 _R = TypeVar("_R")
 
 ROOM_LOCALS = 15_500
 """Locals of the roomy frame. CPython sizes a new chunk by doubling 16 KiB until it holds the
-frame plus 1,000 slots; 15,500 slots (124 KiB) take a 256 KiB chunk and leave about 130 KiB,
-some 500 frames of WeasyPrint's layout, for the calls made under it."""
+frame plus 1,000 slots of 8 bytes: at 15,370 locals or more that is a 256 KiB chunk, of which
+the frame (≈121 KiB) leaves ≈135 KiB; below, a 128 KiB chunk with hardly any room left."""
+
+_under = threading.local()
 
 
 def on_roomy_stack(function: Callable[_P, _R], *args: _P.args, **kwargs: _P.kwargs) -> _R:
     """`function(*args, **kwargs)`, called with a frame-stack chunk of its own (see above)."""
-    return cast(_R, _roomy_caller()(function, *args, **kwargs))
+    if getattr(_under, "roomy", False):
+        return function(*args, **kwargs)
+    _under.roomy = True
+    try:
+        return cast(_R, _roomy_caller()(function, *args, **kwargs))
+    finally:
+        _under.roomy = False
 
 
 @cache
@@ -44,6 +55,8 @@ def _roomy_caller() -> Callable[..., object]:
         f"    if 0:\n        {names} = None\n"
         "    return function(*args, **kwargs)\n"
     )
-    namespace: dict[str, Callable[..., object]] = {}
-    exec(compile(source, "<reportgen.rendering.framestack>", "exec"), namespace)  # noqa: S102 - our own fixed source, no input in it
-    return namespace["roomy"]
+    namespace: dict[str, Any] = {"__name__": __name__}
+    # Our own fixed source: no input goes into it.
+    exec(compile(source, f"<{__name__}>", "exec"), namespace)  # noqa: S102
+    roomy: Callable[..., object] = namespace["roomy"]
+    return roomy
