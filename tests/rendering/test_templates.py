@@ -96,7 +96,7 @@ def test_every_link_has_one_target_on_a_heading_or_cell(
     assert {t for t in targets if ids.count(t) != 1} == set()
     # WeasyPrint shares computed styles only between elements without an id: ids on rows or
     # query entries would have every cell's style computed anew (see print.css).
-    assert re.findall(r'<(?:tr|article)\b[^>]*\sid=', html) == []
+    assert re.findall(r"<(?:tr|article)\b[^>]*\sid=", html) == []
 
 
 def test_templates_differ_by_their_own_stylesheet(library: TemplateLibrary) -> None:
