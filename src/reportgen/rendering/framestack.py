@@ -19,9 +19,10 @@ as it is: a second large frame would take most of the first one's room.
 from __future__ import annotations
 
 import threading
+import types
 from collections.abc import Callable
 from functools import cache
-from typing import Any, ParamSpec, TypeVar, cast
+from typing import ParamSpec, TypeVar, cast
 
 _P = ParamSpec("_P")
 _R = TypeVar("_R")
@@ -47,16 +48,15 @@ def on_roomy_stack(function: Callable[_P, _R], *args: _P.args, **kwargs: _P.kwar
 
 @cache
 def _roomy_caller() -> Callable[..., object]:
-    # The locals are named in code that never runs: the compiler drops the statement but
-    # still counts the names, and a frame has a slot for every local, set or not.
-    names = " = ".join(f"_{i}" for i in range(ROOM_LOCALS))
-    source = (
-        "def roomy(function, /, *args, **kwargs):\n"
-        f"    if 0:\n        {names} = None\n"
-        "    return function(*args, **kwargs)\n"
+    # The same function with thousands more local names: none is ever set, but a frame has a
+    # slot for every local. The names go after the parameters, so the code is unchanged.
+    code = _call.__code__
+    names = tuple(f"_room{i}" for i in range(ROOM_LOCALS))
+    roomy = code.replace(
+        co_varnames=code.co_varnames + names, co_nlocals=code.co_nlocals + len(names)
     )
-    namespace: dict[str, Any] = {"__name__": __name__}
-    # Our own fixed source: no input goes into it.
-    exec(compile(source, f"<{__name__}>", "exec"), namespace)  # noqa: S102
-    roomy: Callable[..., object] = namespace["roomy"]
-    return roomy
+    return cast(Callable[..., object], types.FunctionType(roomy, _call.__globals__, "roomy"))
+
+
+def _call(function: Callable[..., object], /, *args: object, **kwargs: object) -> object:
+    return function(*args, **kwargs)
