@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import re
+import threading
 from collections import Counter
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -309,10 +310,12 @@ def fetched(services: Services, monkeypatch: pytest.MonkeyPatch) -> Counter[str]
     return seen
 
 
+@pytest.mark.parametrize("at_once", [1, 4])
 def test_a_preview_asks_each_question_once_and_audits_it_once(
-    services: Services, fetched: Counter[str]
+    services: Services, fetched: Counter[str], monkeypatch: pytest.MonkeyPatch, at_once: int
 ) -> None:
     """Blocks asking for the same rows share one governed query, even when run at once."""
+    monkeypatch.setattr(services.warehouse, "concurrent_queries", at_once)
     preview = services.reports.preview(ANA, starter_spec("France"), today=AS_OF.date())
     distinct = {r.query_hash for r in preview.queried}
     report_queries = {h: n for h, n in fetched.items() if h in distinct}
@@ -334,6 +337,29 @@ def test_a_preview_asks_each_question_once_and_audits_it_once(
     assert narrative.facts["total"].value == revenue.value.value
     assert narrative.facts["total"].source.query_hash == revenue.value.source.query_hash
     assert table.table.totals.query_hash == revenue.value.source.query_hash
+
+
+@pytest.mark.parametrize("at_once", [1, 4])
+def test_blocks_are_prepared_as_many_at_once_as_the_warehouse_runs_queries(
+    services: Services, monkeypatch: pytest.MonkeyPatch, at_once: int
+) -> None:
+    monkeypatch.setattr(services.warehouse, "concurrent_queries", at_once)
+    drawn: list[tuple[go.Figure, int]] = []
+    preview = services.reports.preview(
+        ANA,
+        spec_of(EXECUTIVE),
+        today=AS_OF.date(),
+        on_figure=lambda fig: drawn.append((fig, threading.get_ident())),
+    )
+    charts = [id(b.figure) for b in preview.blocks if b.figure is not None]
+    assert len(charts) == 6
+    assert sorted(id(fig) for fig, _ in drawn) == sorted(charts)
+    here = {ident == threading.get_ident() for _, ident in drawn}
+    if at_once == 1:  # one at a time, in this thread, in the spec's order
+        assert here == {True}
+        assert [id(fig) for fig, _ in drawn] == charts
+    else:
+        assert here == {False}
 
 
 def test_previews_of_the_same_rows_share_their_figures(

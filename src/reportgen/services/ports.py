@@ -48,6 +48,13 @@ class Warehouse(Protocol):
     @property
     def dialect(self) -> Dialect: ...
 
+    @property
+    def concurrent_queries(self) -> int:
+        """How many queries a preview runs at once: 1 where each query already keeps every
+        core of this machine busy (an in-process engine), more where queries mostly wait on
+        the network."""
+        ...
+
     def fetch(self, query: CompiledQuery, *, timeout_s: float) -> pa.Table: ...
 
     def close(self) -> None: ...

@@ -137,7 +137,7 @@ class _EachFigureOnce:
     def __init__(self, images: ChartImages) -> None:
         self.images = images
         self._submitted: dict[int, tuple[Any, PendingChart]] = {}
-        self._lock = threading.Lock()  # preview workers submit concurrently
+        self._lock = threading.Lock()  # preview workers may submit at once
 
     def submit(
         self, fig: Any, *, fmt: ChartFormat, width: int, height: int, scale: float = 2.0

@@ -100,8 +100,6 @@ def result_sha256(result: QueryResult) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-PREVIEW_WORKERS = 4
-"""Blocks prepared at once: DuckDB queries release the GIL, so two cores stay busy."""
 FIGURES_KEPT = 256
 """Chart figures kept per process, by their data's content and the chart's definition."""
 
@@ -185,9 +183,10 @@ class ReportService:
     ) -> ReportPreview:
         """Facts, figures and tables for `spec` as `principal` sees them; no PDF.
 
-        Blocks are prepared concurrently (the warehouse works while Python formats and the
-        chart browser draws); `on_figure` runs in the worker as soon as a chart's figure
-        exists, e.g. to render its image ahead of the PDF. Results keep the spec's order.
+        Blocks are prepared as many at once as the warehouse runs queries at once
+        (`Warehouse.concurrent_queries`); `on_figure` runs as soon as a chart's figure exists,
+        e.g. to have the chart browser draw its image while the other blocks are prepared.
+        Results keep the spec's order.
         """
         self.check(principal, spec)
         self.check_parameters(principal, spec, parameters or {})
@@ -206,8 +205,12 @@ class ReportService:
                 on_figure(prepared.figure)
             return prepared, queried, (time.perf_counter() - started) * 1000
 
-        with ThreadPoolExecutor(max_workers=PREVIEW_WORKERS) as pool:
-            done = list(pool.map(prepare, range(len(resolved.blocks)), resolved.blocks))
+        workers = max(1, self.queries.warehouse.concurrent_queries)
+        if workers == 1:
+            done = [prepare(index, block) for index, block in enumerate(resolved.blocks)]
+        else:
+            with ThreadPoolExecutor(max_workers=workers) as pool:
+                done = list(pool.map(prepare, range(len(resolved.blocks)), resolved.blocks))
         timings: dict[str, float] = {}
         for prepared, _, elapsed in done:
             kind = prepared.block.kind

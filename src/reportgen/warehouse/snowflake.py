@@ -54,6 +54,7 @@ class SnowflakeWarehouse:
     """Queries Snowflake. One connection per process, opened on first use."""
 
     dialect = Dialect.SNOWFLAKE
+    concurrent_queries = 4  # each query mostly waits on the network and the warehouse
 
     def __init__(
         self, url: str, password: str | None = None, *, mask_key: str | None = None
