@@ -7,7 +7,7 @@ variables at it; the app builds its services once (``st.cache_resource``), and t
 cleared at the end of the session, which closes them.
 
 The clock the catalog page measures data freshness with is frozen at `FROZEN_NOW`, so what the
-tests read ("40 days old; within its SLA of 92 days") does not depend on the day they run.
+tests read ("(40 days ago); within its SLA of 92 days") does not depend on the day they run.
 """
 
 from __future__ import annotations

@@ -237,7 +237,7 @@ def test_ana_sees_every_dataset_her_role_opens(signed_in: SignIn) -> None:
     assert any(text.startswith(":orange[⚠ Late: latest 2026-10-31") for text in shown)
     # As of the frozen clock (2026-11-10 12:00 UTC), whatever the day the test runs.
     assert any(
-        "latest 2026-10-01 00:00, 40 days old; within its SLA of 92 days" in text and "✓" in text
+        "latest 2026-10-01 (40 days ago); within its SLA of 92 days" in text and "✓" in text
         for text in shown
     )
     assert any("rows limited to region in (EMEA)" in text for text in shown)

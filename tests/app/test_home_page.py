@@ -150,7 +150,7 @@ def test_home_is_where_ana_lands_and_shows_her_work(
 
     # As of the frozen clock (2026-11-10 12:00 UTC) the demo data ends ten days earlier.
     late = texts(at, "markdown")
-    said = "10 days old; breaks its SLA of 2 days"
+    said = "(10 days ago); breaks its SLA of 2 days"
     assert any("Sales orders" in text and "⚠ Late" in text and said in text for text in late)
     assert not any("Monthly targets" in text for text in late)  # within its SLA
 

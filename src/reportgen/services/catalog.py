@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -33,10 +34,19 @@ class Freshness:
         if self.latest is None or self.age_hours is None:
             return "no data yet"
         state = "within" if self.within_sla else "breaks"
-        return (
-            f"latest {self.latest:%Y-%m-%d %H:%M}, {spoken_age(self.age_hours)} old; "
-            f"{state} its SLA of {spoken_age(self.sla_hours)}"
-        )
+        return f"latest {self._when()}; {state} its SLA of {spoken_age(self.sla_hours)}"
+
+    def _when(self) -> str:
+        """The latest row and its age: a date in days (a date column says nothing of the hour,
+        and counts from the end of its day), a moment as people say it."""
+        assert self.latest is not None and self.age_hours is not None
+        if not isinstance(self.latest, datetime):
+            days = math.ceil(self.age_hours / 24)
+            age = {0: "today", 1: "yesterday"}.get(days, f"{days:,} days ago")
+            return f"{self.latest:%Y-%m-%d} ({age})"
+        if self.age_hours * 60 < 1:
+            return f"{self.latest:%Y-%m-%d %H:%M}, just now"
+        return f"{self.latest:%Y-%m-%d %H:%M}, {spoken_age(self.age_hours)} old"
 
 
 @dataclass(frozen=True)
