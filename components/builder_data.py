@@ -258,11 +258,15 @@ def _parameters(
             continue
         options = sorted({*visible, *parameter.default})
         title = parameter.title or parameter.name.replace("_", " ").capitalize()
+        # A reader who may see one value only has nothing to choose: it is theirs already.
+        first = list(parameter.default) or (list(visible) if len(visible) == 1 else [])
         chosen = st.multiselect(
-            f"{title} (chosen when the report runs{'; required' if parameter.required else ''})",
+            f"{title} ({'required; ' if parameter.required else ''}a schedule sets it per run)",
             options,
-            key=seeded(f"param_{parameter.name}", list(parameter.default)),
+            key=seeded(f"param_{parameter.name}", first),
             placeholder="Choose values",
+            help="A report parameter: chosen here for the preview and exports, and by each "
+            "schedule for its recipients.",
         )
         board.slot(f"parameters.{parameter.name}")
         if chosen:
