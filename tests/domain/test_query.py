@@ -274,3 +274,21 @@ def test_masked_columns_filter_as_text(catalog: Catalog) -> None:
     assert [f.value for f in checked.filters] == ["5", "red", (1, 2)]
     with pytest.raises(InvalidInput, match="'contains' works on text, not decimal"):
         check_request(sales, request)
+
+
+@pytest.mark.parametrize(
+    ("op", "value", "spoken"),
+    [
+        (Operator.GE, Decimal("1000000000.0"), "1,000,000,000"),
+        (Operator.LE, Decimal("1234.5600"), "1,234.56"),
+        (Operator.EQ, 0.5, "0.5"),
+        (Operator.BETWEEN, (Decimal("10"), Decimal("2000.25")), "10 and 2,000.25"),
+        (Operator.IN, (1000, 2500), "1000, 2500"),  # commas separate the values here
+        (Operator.IN, ("EMEA", "APAC"), "EMEA, APAC"),
+        (Operator.EQ, True, "True"),
+    ],
+)
+def test_a_filter_value_is_written_as_a_reader_would(
+    op: Operator, value: object, spoken: str
+) -> None:
+    assert Filter(field="revenue", op=op, value=value).spoken_value() == spoken

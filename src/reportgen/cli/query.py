@@ -189,8 +189,9 @@ def query(
         for row in frame.itertuples(index=False):
             table.add_row(*(_cell(v) for v in row))
         out.print(table)
+        rows = f"{result.row_count:,} row{'' if result.row_count == 1 else 's'}"
         err.print(
-            f"{result.row_count} rows · query {result.query_hash[:12]} · dataset "
+            f"{rows} · query {result.query_hash[:12]} · dataset "
             f"{result.dataset} {result.dataset_version} · {result.elapsed_ms:.0f} ms",
             highlight=False,
         )

@@ -47,8 +47,29 @@ class Filter(BaseModel):
     value: Scalar | tuple[Scalar, ...]
 
     def describe(self) -> str:
-        value = ", ".join(map(str, self.value)) if isinstance(self.value, tuple) else self.value
-        return f"{self.field} {self.op.value} {value}"
+        return f"{self.field} {self.op.value} {self.spoken_value()}"
+
+    def spoken_value(self) -> str:
+        """The value as a reader would write it: "1,000,000" rather than "1000000.0", a range
+        as "10 and 2,000.5". Lists keep plain numbers: their commas separate the values."""
+        if not isinstance(self.value, tuple):
+            return _spoken(self.value)
+        if self.op is Operator.BETWEEN and len(self.value) == 2:
+            return " and ".join(_spoken(v) for v in self.value)
+        return ", ".join(_spoken(v, grouped=False) for v in self.value)
+
+
+def _spoken(value: Scalar, *, grouped: bool = True) -> str:
+    if isinstance(value, bool) or not isinstance(value, int | float | Decimal):
+        return str(value)
+    number = Decimal(str(value))
+    if not number.is_finite():
+        return str(value)
+    if number == number.to_integral_value():
+        number = number.quantize(Decimal(1))
+    else:
+        number = number.normalize()
+    return f"{number:,f}" if grouped else f"{number:f}"
 
 
 class TimePreset(StrEnum):

@@ -294,8 +294,7 @@ def describe_filters(spec: ReportSpec, dataset: Dataset) -> tuple[str, ...]:
         span = f"{start or '…'} to {(end - timedelta(days=1)) if end else '…'}"
         phrases.append(f"{label}: {span}")
     for flt in spec.filters:
-        dimension = dataset.dimension(flt.field)
-        label = dimension.label if dimension else flt.field.replace("_", " ").capitalize()
-        value = ", ".join(map(str, flt.value)) if isinstance(flt.value, tuple) else str(flt.value)
-        phrases.append(f"{label} {flt.op.value} {value}")
+        named = dataset.dimension(flt.field) or dataset.measure(flt.field)
+        label = named.label if named else flt.field.replace("_", " ").capitalize()
+        phrases.append(f"{label} {flt.op.value} {flt.spoken_value()}")
     return tuple(phrases)
