@@ -286,6 +286,8 @@ def test_masked_columns_filter_as_text(catalog: Catalog) -> None:
         (Operator.IN, (1000, 2500), "1000, 2500"),  # commas separate the values here
         (Operator.IN, ("EMEA", "APAC"), "EMEA, APAC"),
         (Operator.EQ, True, "True"),
+        (Operator.GE, Decimal("1E+30"), "1,000,000,000,000,000,000,000,000,000,000"),
+        (Operator.LE, -1e-7, "-0.0000001"),
     ],
 )
 def test_a_filter_value_is_written_as_a_reader_would(

@@ -209,9 +209,10 @@ def test_a_cut_table_says_so_and_notes_reach_the_document(services: Services) ->
     assert document.data_as_of
 
 
-def test_lineage_lists_only_facts_that_have_a_value(services: Services) -> None:
+def test_lineage_lists_only_facts_the_report_quotes(services: Services) -> None:
     # Ana sees EMEA only: no region fell, nothing is comparable, and the appendix has no
     # rows such as "Relative change of the bottom mover — no region fell — not comparable".
+    # Nor a number the narrative computed that no sentence uses.
     spec = ReportSpec.model_validate(
         {
             "title": "One region",
@@ -223,7 +224,10 @@ def test_lineage_lists_only_facts_that_have_a_value(services: Services) -> None:
     preview = services.reports.preview(ANA, spec, today=AS_OF.date())
     assert any(not fact.available for fact in preview.facts)
     document = DocumentBuilder(preview, None, AS_OF, {"sales": "Sales orders"}).document()
-    assert [f.id for f in document.facts] == [f.id for f in preview.facts if f.available]
+    sentences = " ".join(s for b in document.blocks for s in b.sentences)
+    linked = set(re.findall(r'href="#fact-([^"]+)"', sentences))
+    assert [f.id for f in document.facts] == [f.id for f in preview.facts if f.id in linked]
+    assert len(document.facts) < len([f for f in preview.facts if f.available])
     assert not any("mover" in f.id for f in document.facts)
     assert not any(f.formatted in {"–", "not comparable"} for f in document.facts)
 

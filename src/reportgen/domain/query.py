@@ -66,10 +66,9 @@ def _spoken(value: Scalar, *, grouped: bool = True) -> str:
     if not number.is_finite():
         return str(value)
     if number == number.to_integral_value():
-        number = number.quantize(Decimal(1))
-    else:
-        number = number.normalize()
-    return f"{number:,f}" if grouped else f"{number:f}"
+        whole = int(number)  # exact, however large: no rounding to the context's precision
+        return f"{whole:,}" if grouped else str(whole)
+    return f"{number.normalize():,f}" if grouped else f"{number.normalize():f}"
 
 
 class TimePreset(StrEnum):

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import html
 import math
+import re
+from collections.abc import Iterable
 from datetime import date, datetime
 from typing import Literal
 
@@ -268,6 +271,8 @@ class DocumentBuilder:
 
     def document(self, *, attachments: tuple[tuple[str, bytes], ...] = ()) -> Document:
         spec = self.spec
+        blocks = tuple(self.block(b) for b in self.preview.blocks)
+        quoted = quoted_fact_ids(blocks)
         facts = tuple(
             FactEntry(
                 id=f.id,
@@ -277,8 +282,9 @@ class DocumentBuilder:
                 note=f.note,
             )
             for f in self.preview.facts
-            # A fact without a value ("no region fell", "not comparable") is quoted nowhere.
-            if f.available
+            # The appendix lists the numbers the report quotes: a fact the narrative computed
+            # but no sentence or tile uses (or one without a value) is not among them.
+            if f.available and f.id in quoted
         )
         return Document(
             title=spec.title,
@@ -291,7 +297,7 @@ class DocumentBuilder:
             locale=self.locale,
             page_size=spec.layout.page_size.value,
             orientation=spec.layout.orientation.value,
-            blocks=tuple(self.block(b) for b in self.preview.blocks),
+            blocks=blocks,
             queries=self.queries(),
             facts=facts,
             filters=describe_filters(spec, self.dataset),
@@ -302,3 +308,19 @@ class DocumentBuilder:
             attachments=attachments,
             data_as_of=self.data_as_of(),
         )
+
+
+_FACT_LINK = re.compile(r'href="#fact-([^"]+)"')
+
+
+def quoted_fact_ids(blocks: Iterable[Block]) -> frozenset[str]:
+    """The facts the blocks quote: KPI tiles' values and changes, and the numbers their
+    sentences and texts link to the lineage appendix."""
+    quoted: set[str] = set()
+    for block in blocks:
+        for tile in block.tiles:
+            quoted.add(tile.fact_id)
+            quoted.update(change.fact_id for change in tile.changes)
+        for text in (*block.sentences, block.html):
+            quoted.update(html.unescape(found) for found in _FACT_LINK.findall(text or ""))
+    return frozenset(quoted)
