@@ -29,7 +29,7 @@ from reportgen.domain.facts import (
 from reportgen.domain.query import TimeRange
 from reportgen.errors import InvalidInput
 from reportgen.rendering.formatting import LocaleFormatter
-from reportgen.rendering.narrative import lower_first, write_narrative
+from reportgen.rendering.narrative import linked_fact_ids, lower_first, write_narrative
 
 SOURCE = FactSource(
     query_hash="c" * 64, sql="SELECT 1", params=(), dataset="sales", dataset_version="v1"
@@ -337,3 +337,14 @@ def test_a_prior_period_that_is_the_prior_year_is_told_once() -> None:
         )
     )
     assert "a year earlier" in apart
+
+
+def test_linked_fact_ids_reads_the_links_the_sentences_write() -> None:
+    sentences = write_narrative(fact_set(), locale="en_US")
+    for sentence in sentences:
+        assert linked_fact_ids(sentence) == {found for found, _ in LINK.findall(sentence)}
+    quoted = set().union(*(linked_fact_ids(s) for s in sentences))
+    assert "revenue-total" in quoted
+    # A name (the top region) is written, not linked: it is no number to trace.
+    assert "EMEA" in " ".join(sentences)
+    assert not any(f.unit == "text" for f in fact_set() if f.id in quoted)

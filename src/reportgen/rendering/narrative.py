@@ -24,6 +24,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
+from html import unescape
 from typing import Any
 
 from babel import Locale
@@ -37,6 +38,7 @@ from reportgen.domain.facts import Fact, FactSet
 from reportgen.errors import InvalidInput
 
 _FACT_FIELDS = "value, formatted, label, unit, id, available, note"
+_FACT_HREF = re.compile(r'href="#fact-([^"]+)"')
 _ASCII_SPACE = re.compile(r"[ \t\r\n\f\v]+")
 _MAX_POWER = 100
 _MAX_REPEAT = 10_000
@@ -116,6 +118,11 @@ class FactView:
 
     def __str__(self) -> str:
         return self._fact.formatted
+
+
+def linked_fact_ids(html: str) -> set[str]:
+    """The facts `html` links to the lineage appendix, as `FactView` writes the links."""
+    return {unescape(found) for found in _FACT_HREF.findall(html)}
 
 
 class FactsView:

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import html
 import math
-import re
 from collections.abc import Iterable
 from datetime import date, datetime
 from typing import Literal
@@ -26,6 +24,7 @@ from reportgen.rendering.document import (
     TableView,
 )
 from reportgen.rendering.formatting import format_date, format_measure, format_period
+from reportgen.rendering.narrative import linked_fact_ids
 from reportgen.services.ports import ChartImages
 from reportgen.services.queries import QueryResult, freshness_age_hours
 from reportgen.services.reports import (
@@ -310,9 +309,6 @@ class DocumentBuilder:
         )
 
 
-_FACT_LINK = re.compile(r'href="#fact-([^"]+)"')
-
-
 def quoted_fact_ids(blocks: Iterable[Block]) -> frozenset[str]:
     """The facts the blocks quote: KPI tiles' values and changes, and the numbers their
     sentences and texts link to the lineage appendix."""
@@ -322,5 +318,5 @@ def quoted_fact_ids(blocks: Iterable[Block]) -> frozenset[str]:
             quoted.add(tile.fact_id)
             quoted.update(change.fact_id for change in tile.changes)
         for text in (*block.sentences, block.html):
-            quoted.update(html.unescape(found) for found in _FACT_LINK.findall(text or ""))
+            quoted |= linked_fact_ids(text or "")
     return frozenset(quoted)
