@@ -99,7 +99,10 @@ def open_nav_page(page: Page, title: str, heading: str | None = None) -> None:
 
 def open_url_in_session(page: Page, path: str) -> None:
     """Go to `path` inside the running session, as the browser's back and forward buttons do:
-    Streamlit's router reads the new URL and runs that page."""
+    Streamlit's router reads the new URL and runs that page. The page in hand finishes its run
+    first: a run still drawing it (Home's late-data section, on a loaded machine) could draw
+    over the page the address asks for."""
+    settle(page)
     page.evaluate(
         """path => {
             window.history.pushState({}, '', path);
