@@ -38,7 +38,7 @@ from reportgen.domain.spec import (
     check_spec,
 )
 from reportgen.errors import InvalidInput
-from reportgen.rendering.charts import build_figure
+from reportgen.rendering.charts import build_figure, label_of
 from reportgen.rendering.markdown import markdown_to_html
 from reportgen.rendering.narrative import write_narrative
 from reportgen.services.facts import FactService, KpiFacts
@@ -294,7 +294,5 @@ def describe_filters(spec: ReportSpec, dataset: Dataset) -> tuple[str, ...]:
         span = f"{start or '…'} to {(end - timedelta(days=1)) if end else '…'}"
         phrases.append(f"{label}: {span}")
     for flt in spec.filters:
-        named = dataset.dimension(flt.field) or dataset.measure(flt.field)
-        label = named.label if named else flt.field.replace("_", " ").capitalize()
-        phrases.append(f"{label} {flt.op.value} {flt.spoken_value()}")
+        phrases.append(f"{label_of(dataset, flt.field)} {flt.op.value} {flt.spoken_value()}")
     return tuple(phrases)
